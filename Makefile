@@ -1,0 +1,74 @@
+# The two commands: `make demo` and `make test` (README.md). Everything else is here
+# for developers. Each target installs missing Debian packages first.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := -G Ninja
+FUZZ_SECONDS ?= 10
+
+.PHONY: all deps configure build test unit demo bench fuzz fuzz-smoke test-asan test-tsan \
+        format tidy clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+configure: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Unit + integration tests on the normal build, then a smoke run of every fuzz target.
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) --timeout 600
+	$(MAKE) --no-print-directory fuzz-smoke
+
+unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE integration
+
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
+	  -DSAMIZDAT_SANITIZE=address,undefined -DSAMIZDAT_BENCH=OFF >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 900
+
+test-tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
+	  -DSAMIZDAT_SANITIZE=thread -DSAMIZDAT_BENCH=OFF >/dev/null
+	cmake --build $(TSAN_BUILD) -j$(JOBS)
+	ctest --test-dir $(TSAN_BUILD) --output-on-failure -j$(JOBS) --timeout 900
+
+$(FUZZ_BUILD)/build.ninja: deps
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSAMIZDAT_FUZZ=ON -DSAMIZDAT_TESTS=OFF -DSAMIZDAT_BENCH=OFF \
+	  -DSAMIZDAT_FUZZ_SMOKE_SECONDS=$(FUZZ_SECONDS) >/dev/null
+
+# A few seconds of every libFuzzer target, replaying tests/fuzz/corpus/ first.
+fuzz-smoke: $(FUZZ_BUILD)/build.ninja
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DSAMIZDAT_FUZZ_SMOKE_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_targets
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz
+
+# The long campaign: FUZZ_SECONDS per target (default here 600), one after another.
+fuzz:
+	$(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=$${FUZZ_SECONDS:-600}
+
+bench: build
+	scripts/run-bench $(BUILD)
+
+demo: build
+	scripts/demo $(BUILD)
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+tidy: configure
+	git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
