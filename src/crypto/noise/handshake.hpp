@@ -59,10 +59,11 @@ class HandshakeState {
 
  private:
   HandshakeState() = default;
-  Status mix_dh(const X25519KeyPair& local, const std::optional<X25519Public>& remote, const char* token);
-  Status mix_psk_token();
-  Status fail(Error error);
-  Result<Bytes> failed(Error error);
+  Status mix_dh(Token token);
+  Status mix_psk();
+  std::size_t message_size(const std::vector<Token>& tokens, std::size_t payload_size) const;
+  // Marks the handshake dead and wipes its secrets; returns the error to pass on.
+  Error fail(Error error);
 
   Role role_ = Role::initiator;
   HandshakePattern pattern_;
