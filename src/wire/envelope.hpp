@@ -1,0 +1,27 @@
+// Envelope (proto/samizdat/envelope.proto): limits, validation and parsing of the
+// unit the server stores and delivers.
+#pragma once
+
+#include <cstddef>
+
+#include "samizdat/envelope.pb.h"
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+
+namespace samizdat::wire {
+
+inline constexpr std::size_t kMailboxIdSize = 32;
+// Largest sealed ciphertext an envelope may carry. Bigger content (attachments) goes
+// through the blob store; envelopes carry a reference.
+inline constexpr std::size_t kMaxSealedSize = 64 * 1024;
+// Largest serialized Envelope: the sealed bytes plus generous room for the other fields.
+inline constexpr std::size_t kMaxEnvelopeSize = kMaxSealedSize + 256;
+
+// Checks the fields a well-formed envelope must have: a 32-byte mailbox, a non-empty
+// sealed ciphertext within kMaxSealedSize. Errc::malformed / limit_exceeded otherwise.
+Status validate_envelope(const Envelope& envelope);
+
+// parse_message<Envelope>(bytes, kMaxEnvelopeSize) followed by validate_envelope.
+Result<Envelope> parse_envelope(ByteView bytes);
+
+}  // namespace samizdat::wire
