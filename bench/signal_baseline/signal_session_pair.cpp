@@ -6,6 +6,7 @@
 #include <session_cipher.h>
 #include <session_pre_key.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -59,55 +60,34 @@ SignalSessionPair::SignalSessionPair() {
   check(signal_protocol_key_helper_generate_pre_keys(&pre_keys, 1, 1, context_), "generating a pre-key");
   session_pre_key* pre_key = signal_protocol_key_helper_key_list_element(pre_keys);
   Ref<session_signed_pre_key> signed_pre_key;
-  Ref<session_pre_key_bundle> bundle;
-  try {
-    check(signal_protocol_pre_key_store_key(bob_->store.context(), pre_key), "storing the pre-key");
-    check(signal_protocol_key_helper_generate_signed_pre_key(&signed_pre_key.ptr, bob_->store.identity(), 1,
-                                                             0, context_),
-          "generating the signed pre-key");
-    check(signal_protocol_signed_pre_key_store_key(bob_->store.context(), signed_pre_key.ptr),
-          "storing the signed pre-key");
-    check(session_pre_key_bundle_create(
-              &bundle.ptr, bob_->store.registration_id(), kDeviceId, session_pre_key_get_id(pre_key),
-              ec_key_pair_get_public(session_pre_key_get_key_pair(pre_key)),
-              session_signed_pre_key_get_id(signed_pre_key.ptr),
-              ec_key_pair_get_public(session_signed_pre_key_get_key_pair(signed_pre_key.ptr)),
-              session_signed_pre_key_get_signature(signed_pre_key.ptr),
-              session_signed_pre_key_get_signature_len(signed_pre_key.ptr),
-              ratchet_identity_key_pair_get_public(bob_->store.identity())),
-          "creating the pre-key bundle");
-  } catch (...) {
-    signal_protocol_key_helper_key_list_free(pre_keys);
-    throw;
+  signal_buffer* pre_key_record = nullptr;
+  int result = session_pre_key_serialize(&pre_key_record, pre_key);
+  if (result == SG_SUCCESS) {
+    bob_one_time_pre_key_.assign(signal_buffer_data(pre_key_record),
+                                 signal_buffer_data(pre_key_record) + signal_buffer_len(pre_key_record));
+    bob_one_time_pre_key_id_ = session_pre_key_get_id(pre_key);
+    signal_buffer_bzero_free(pre_key_record);
+    result = signal_protocol_key_helper_generate_signed_pre_key(&signed_pre_key.ptr, bob_->store.identity(),
+                                                                1, 0, context_);
+  }
+  if (result == SG_SUCCESS)
+    result = signal_protocol_signed_pre_key_store_key(bob_->store.context(), signed_pre_key.ptr);
+  if (result == SG_SUCCESS) {
+    result = session_pre_key_bundle_create(
+        &bob_bundle_, bob_->store.registration_id(), kDeviceId, session_pre_key_get_id(pre_key),
+        ec_key_pair_get_public(session_pre_key_get_key_pair(pre_key)),
+        session_signed_pre_key_get_id(signed_pre_key.ptr),
+        ec_key_pair_get_public(session_signed_pre_key_get_key_pair(signed_pre_key.ptr)),
+        session_signed_pre_key_get_signature(signed_pre_key.ptr),
+        session_signed_pre_key_get_signature_len(signed_pre_key.ptr),
+        ratchet_identity_key_pair_get_public(bob_->store.identity()));
   }
   signal_protocol_key_helper_key_list_free(pre_keys);
+  check(result, "publishing Bob's pre-keys");
 
-  // Alice runs X3DH against the bundle.
-  session_builder* builder = nullptr;
-  check(session_builder_create(&builder, alice_->store.context(), &kBobAddress, context_),
-        "creating a builder");
-  int processed = session_builder_process_pre_key_bundle(builder, bundle.ptr);
-  session_builder_free(builder);
-  check(processed, "processing Bob's pre-key bundle");
-
-  // First message Alice -> Bob is a PreKeySignalMessage; Bob's reply completes the handshake.
   std::vector<uint8_t> hello(16, 'h');
-  Ref<ciphertext_message> first;
-  check(session_cipher_encrypt(alice_->cipher, hello.data(), hello.size(), &first.ptr),
-        "Alice's first encrypt");
-  if (ciphertext_message_get_type(first.ptr) != CIPHERTEXT_PREKEY_TYPE) {
-    throw std::runtime_error("libsignal-protocol-c: Alice's first message is not a PreKeySignalMessage");
-  }
-  signal_buffer* first_wire = ciphertext_message_get_serialized(first.ptr);
-  Ref<pre_key_signal_message> first_parsed;
-  check(pre_key_signal_message_deserialize(&first_parsed.ptr, signal_buffer_data(first_wire),
-                                           signal_buffer_len(first_wire), context_),
-        "parsing Alice's PreKeySignalMessage");
-  signal_buffer* plaintext = nullptr;
-  check(session_cipher_decrypt_pre_key_signal_message(bob_->cipher, first_parsed.ptr, nullptr, &plaintext),
-        "Bob decrypting Alice's first message");
-  signal_buffer_free(plaintext);
-
+  if (!restart_session(hello)) throw std::runtime_error("libsignal-protocol-c: first contact failed");
+  // Bob's reply completes the handshake.
   std::vector<uint8_t> out;
   if (!decrypt(Party::alice, encrypt(Party::bob, hello), out) || out != hello) {
     throw std::runtime_error("libsignal-protocol-c: Bob's reply did not decrypt at Alice");
@@ -120,6 +100,7 @@ SignalSessionPair::SignalSessionPair() {
 }
 
 SignalSessionPair::~SignalSessionPair() {
+  if (bob_bundle_ != nullptr) SIGNAL_UNREF(bob_bundle_);
   alice_.reset();
   bob_.reset();
   if (context_ != nullptr) signal_context_destroy(context_);
@@ -158,13 +139,40 @@ bool SignalSessionPair::decrypt(Party receiver, const std::vector<uint8_t>& wire
   return true;
 }
 
-bool establish_signal_session_once() {
-  try {
-    SignalSessionPair pair;
-    return true;
-  } catch (const std::runtime_error&) {
+bool SignalSessionPair::restart_session(const std::vector<uint8_t>& first_message) {
+  signal_protocol_session_delete_session(alice_->store.context(), &kBobAddress);
+  signal_protocol_session_delete_session(bob_->store.context(), &kAliceAddress);
+  bob_->store.pre_keys[bob_one_time_pre_key_id_] = bob_one_time_pre_key_;
+
+  session_builder* builder = nullptr;
+  if (session_builder_create(&builder, alice_->store.context(), &kBobAddress, context_) != SG_SUCCESS)
+    return false;
+  int processed = session_builder_process_pre_key_bundle(builder, bob_bundle_);
+  session_builder_free(builder);
+  if (processed != SG_SUCCESS) return false;
+
+  Ref<ciphertext_message> first;
+  if (session_cipher_encrypt(alice_->cipher, first_message.data(), first_message.size(), &first.ptr) !=
+          SG_SUCCESS ||
+      ciphertext_message_get_type(first.ptr) != CIPHERTEXT_PREKEY_TYPE) {
     return false;
   }
+  signal_buffer* wire = ciphertext_message_get_serialized(first.ptr);
+  Ref<pre_key_signal_message> parsed;
+  if (pre_key_signal_message_deserialize(&parsed.ptr, signal_buffer_data(wire), signal_buffer_len(wire),
+                                         context_) != SG_SUCCESS) {
+    return false;
+  }
+  signal_buffer* plaintext = nullptr;
+  if (session_cipher_decrypt_pre_key_signal_message(bob_->cipher, parsed.ptr, nullptr, &plaintext) !=
+      SG_SUCCESS) {
+    return false;
+  }
+  bool same = signal_buffer_len(plaintext) == first_message.size() &&
+              std::equal(first_message.begin(), first_message.end(), signal_buffer_data(plaintext));
+  signal_buffer_bzero_free(plaintext);
+  // Bob must have consumed the one-time pre-key, as a real first contact does.
+  return same && bob_->store.pre_keys.count(bob_one_time_pre_key_id_) == 0;
 }
 
 }  // namespace samizdat::bench::signal_baseline

@@ -33,6 +33,14 @@ class SignalSessionPair {
   // Returns false if the library rejects it.
   bool decrypt(Party receiver, const std::vector<uint8_t>& wire, std::vector<uint8_t>& plaintext);
 
+  // Drops both sessions and sets a new one up as a first contact does: Alice processes Bob's
+  // pre-key bundle (X3DH, ratchet start) and encrypts `first_message`; Bob parses the
+  // PreKeySignalMessage and decrypts it (X3DH, ratchet start, one-time pre-key consumed).
+  // Bob's identity, signed pre-key and bundle are reused; the one-time pre-key he consumed is
+  // put back first, so no key generation for Bob is measured. Returns false on any library
+  // error. Afterwards Alice still sends PreKeySignalMessages until Bob replies.
+  bool restart_session(const std::vector<uint8_t>& first_message);
+
  private:
   struct Side;
   Side& side(Party party);
@@ -41,11 +49,9 @@ class SignalSessionPair {
   signal_context* context_ = nullptr;
   std::unique_ptr<Side> alice_;
   std::unique_ptr<Side> bob_;
+  std::vector<uint8_t> bob_one_time_pre_key_;  // serialised record, re-stored per restart
+  uint32_t bob_one_time_pre_key_id_ = 0;
+  session_pre_key_bundle* bob_bundle_ = nullptr;
 };
-
-// Builds the whole pair from scratch (identities, pre-keys, X3DH, first message each way) and
-// tears it down; returns false on any library error. This is libsignal-protocol-c's
-// counterpart of one X3DH session set-up.
-bool establish_signal_session_once();
 
 }  // namespace samizdat::bench::signal_baseline
