@@ -33,6 +33,8 @@ namespace samizdat::crypto::e2e {
 
 inline constexpr std::uint32_t kMaxSkipPerChain = 1000;
 inline constexpr std::size_t kMaxSkippedKeys = 2000;
+// Remote ratchet keys of finished receiving chains remembered to recognise replays.
+inline constexpr std::size_t kMaxPreviousRemoteKeys = 32;
 
 class RatchetSession {
  public:
@@ -89,12 +91,11 @@ class RatchetSession {
     Secret<32> message_key;
     std::uint64_t order = 0;  // insertion counter: the smallest is evicted first
   };
-  struct PendingDecrypt;
 
   RatchetSession() = default;
-  Result<Bytes> decrypt_message(const RatchetMessage& message, ByteView header_bytes);
-  void commit(PendingDecrypt&& pending);
+  Result<Bytes> decrypt_message(const RatchetMessage& message);
   void store_skipped(const X25519Public& ratchet_key, std::uint32_t message_number, Secret<32> key);
+  void erase_skipped(std::map<SkippedKeyId, SkippedKey>::iterator it);
 
   Ed25519Public local_identity_{};
   Ed25519Public remote_identity_{};
@@ -113,6 +114,7 @@ class RatchetSession {
   std::optional<X3dhHeader> pending_x3dh_;          // until the first reply
   std::vector<X25519Public> previous_remote_keys_;  // recent finished receiving chains
   std::map<SkippedKeyId, SkippedKey> skipped_;
+  std::map<std::uint64_t, SkippedKeyId> skipped_by_age_;  // order -> id, for oldest-first eviction
   std::uint64_t skipped_order_ = 0;
 };
 
