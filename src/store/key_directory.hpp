@@ -43,7 +43,8 @@ struct PrekeyBundle {
 
 class KeyDirectory {
  public:
-  // Callbacks run on the store's writer thread after the transaction is durable.
+  // Callbacks run on the store's writer thread after the transaction is durable (the
+  // same rules as MailboxStore's callbacks).
   using DoneCallback = std::function<void(Status)>;
   using CountCallback = std::function<void(Result<std::size_t>)>;
   using BundleCallback = std::function<void(Result<PrekeyBundle>)>;

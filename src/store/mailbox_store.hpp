@@ -15,7 +15,9 @@ class MailboxStore {
  public:
   // Completion callbacks run on the store's writer thread after the transaction is
   // durable (or failed). Keep them short: post the result back to your own executor.
-  // They may call into the store again (no lock is held while they run).
+  // They may call into the store again (no lock is held while they run), but must not
+  // close it. A request refused because the store is closed or overloaded
+  // (Errc::unavailable) is answered at once on the calling thread.
   using AppendCallback = std::function<void(Result<std::vector<StoredEnvelopeId>>)>;
   using CountCallback = std::function<void(Result<std::size_t>)>;
 
@@ -27,9 +29,10 @@ class MailboxStore {
   // closed or overloaded: retry later), storage (the disk failed).
   virtual void append(std::vector<NewEnvelope> envelopes, AppendCallback done) = 0;
 
-  // Envelopes of `mailbox` with id > after_id, in id order, at most `limit` (clamped to
-  // StoreLimits::max_fetch). Synchronous read on a reader connection; never waits for the
-  // writer. Sees every append whose callback has already run.
+  // Unexpired envelopes of `mailbox` with id > after_id, in id order: at most `limit`
+  // (clamped to StoreLimits::max_fetch), and no more once their ciphertexts pass
+  // StoreLimits::max_fetch_bytes (at least one is returned). Synchronous read on a reader
+  // connection; never waits for the writer. Sees every append whose callback has run.
   virtual Result<std::vector<StoredEnvelope>> fetch(const MailboxId& mailbox, StoredEnvelopeId after_id,
                                                     std::size_t limit) = 0;
 
@@ -40,7 +43,8 @@ class MailboxStore {
   // Deletes every envelope with expires_at_ms <= now_ms; `done` gets how many.
   virtual void expire(std::int64_t now_ms, CountCallback done) = 0;
 
-  // Envelopes queued for `mailbox` (synchronous read).
+  // Envelopes stored for `mailbox`, including expired ones the next expire() will delete
+  // (synchronous read).
   virtual Result<std::size_t> count(const MailboxId& mailbox) = 0;
 };
 
