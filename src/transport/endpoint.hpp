@@ -19,9 +19,9 @@ struct Endpoint {
   std::string scheme = "tcp";  // "tcp" now; "obfs", "tls", "wss" register later
   std::string host;            // DNS name, IPv4 or IPv6 (without brackets)
   std::uint16_t port = 0;
-  std::string path;         // wss: secret path ("/abc"); empty otherwise
-  std::string sni;          // tls/wss: TLS server name; empty = host
-  std::string host_header;  // wss behind a CDN: HTTP Host; empty = host
+  std::string path;                      // wss: secret path ("/abc"); empty otherwise
+  std::string sni;                       // tls/wss: TLS server name; empty = host
+  std::string host_header;               // wss behind a CDN: HTTP Host; empty = host
   crypto::X25519Public server_static{};  // the server's Noise static public key
   // Shared by every client of this endpoint (it comes from the bootstrap string or
   // network map): it makes the handshake unrecognisable to probers who lack it; it is

@@ -35,6 +35,12 @@ class FrameStream {
   // that does not read): callers should close the stream then.
   virtual Status send_frame(ByteView payload) = 0;
 
+  // Waits until everything queued so far has been written to the socket (or fails with
+  // the write error / Errc::unavailable if the stream closed first).
+  virtual asio::awaitable<Status> flush() = 0;
+  // Sealed bytes queued and not yet written.
+  virtual std::size_t queued_bytes() const = 0;
+
   // Closes the connection now (queued frames may be dropped). Idempotent.
   virtual void close() = 0;
   virtual bool is_open() const = 0;

@@ -17,6 +17,7 @@
 #include "transport/endpoint.hpp"
 #include "transport/frame_stream.hpp"
 #include "util/result.hpp"
+#include "wire/padding_policy.hpp"
 
 namespace samizdat::transport {
 
@@ -26,6 +27,8 @@ struct DialOptions {
   std::shared_ptr<const crypto::X25519KeyPair> client_static;
   // Connect + handshake must finish within this time (Errc::timeout).
   std::chrono::milliseconds timeout{10'000};
+  // Padding of the frames this side sends (the endpoint's policy; none for plain tcp).
+  wire::PaddingPolicy padding;
 };
 
 struct ListenOptions {
@@ -35,6 +38,10 @@ struct ListenOptions {
   // Each accepted connection runs on the executor this returns (e.g. round-robin over
   // one io_context per core). Unset: the listener's own executor.
   std::function<asio::any_io_executor()> pick_executor;
+  // Padding of the frames the server sends.
+  wire::PaddingPolicy padding;
+  // Sealed bytes a stream may queue for a slow reader before send_frame fails.
+  std::size_t max_queued_bytes = 1 << 20;
 };
 
 // Counters a listener keeps (relaxed atomics; for tests, logs and metrics).

@@ -1,0 +1,50 @@
+// The byte-level handshake of the tcp transport, without sockets (so it can be fuzzed):
+//   client -> server: u16be length || Noise message 1   (IKpsk2 or NKpsk2)
+//   server -> client: u16be length || Noise message 2
+// Handshake payloads are empty in version 1 (a receiver ignores any payload).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+#include "crypto/keys.hpp"
+#include "crypto/noise/handshake.hpp"
+#include "transport/endpoint.hpp"
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+
+namespace samizdat::transport {
+
+enum class HandshakePattern { ik_psk2, nk_psk2 };
+
+// The 2-byte length prefix of a handshake message; Errc::malformed outside
+// [1, kMaxHandshakeMessage].
+Result<std::size_t> parse_handshake_length(ByteView prefix);
+// u16be(length) || message.
+Bytes frame_handshake_message(ByteView message);
+
+struct ServerHandshakeResult {
+  HandshakePattern pattern = HandshakePattern::nk_psk2;
+  std::optional<crypto::X25519Public> client_static;  // IKpsk2 only
+  Bytes reply;                                        // length-prefixed message 2, to send
+  crypto::noise::TransportKeys keys;
+};
+
+// Server side: authenticates message 1 (without its length prefix) as IKpsk2, else as
+// NKpsk2, and produces the reply. Errc::auth_failed when it authenticates as neither.
+Result<ServerHandshakeResult> respond_to_client_hello(ByteView message1,
+                                                      const crypto::X25519KeyPair& server_static,
+                                                      const Psk& psk);
+
+// Client side, step 1: the length-prefixed message 1 and the state that reads message 2.
+struct ClientHandshake {
+  crypto::noise::HandshakeState state;
+  Bytes hello;  // length-prefixed message 1, to send
+};
+Result<ClientHandshake> start_client_hello(const crypto::X25519Public& server_static, const Psk& psk,
+                                           const crypto::X25519KeyPair* client_static);
+// Client side, step 2: reads message 2 (without its prefix). Errc::auth_failed if it does
+// not authenticate as the server.
+Result<crypto::noise::TransportKeys> finish_client_handshake(ClientHandshake& handshake, ByteView message2);
+
+}  // namespace samizdat::transport
