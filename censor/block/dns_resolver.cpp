@@ -1,0 +1,91 @@
+#include "censor/block/dns_resolver.hpp"
+
+#include <signal.h>
+
+#include <fstream>
+#include <thread>
+
+#include "censor/block/ipv4.hpp"
+
+namespace samizdat::censor {
+
+bool is_plain_domain(const std::string& name) {
+  return !name.empty() && name.size() < 254 &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
+             std::string::npos;
+}
+
+Result<DnsResolver> DnsResolver::start(DnsOptions options) {
+  for (const auto& [name, address] : options.records) {
+    if (!is_plain_domain(name)) return make_error(Errc::invalid_argument, "bad DNS name '" + name + "'");
+    SZ_TRY(parse_ipv4(address));
+  }
+  for (const auto& domain : options.poisoned) {
+    if (!is_plain_domain(domain)) return make_error(Errc::invalid_argument, "bad DNS name '" + domain + "'");
+  }
+  DnsResolver resolver;
+  resolver.options_ = std::move(options);
+  SZ_CHECK(resolver.write_hosts());
+  SZ_CHECK(resolver.launch());
+  return resolver;
+}
+
+Status DnsResolver::write_hosts() const {
+  const std::string path = options_.work_dir + "/dns-hosts";
+  std::ofstream out(path + ".tmp");
+  for (const auto& [name, address] : options_.records) out << address << ' ' << name << '\n';
+  out.close();
+  if (!out || std::rename((path + ".tmp").c_str(), path.c_str()) != 0) {
+    return make_error(Errc::io, "cannot write " + path);
+  }
+  return {};
+}
+
+Status DnsResolver::launch() {
+  process_.stop();
+  Argv argv{"dnsmasq",
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--user=root",
+            "--pid-file=",
+            "--bind-interfaces",
+            "--listen-address=" + options_.listen_address,
+            "--port=53",
+            "--cache-size=0",  // a moved record must be seen at once
+            "--log-queries",
+            "--log-facility=" + query_log_path(),
+            "--addn-hosts=" + options_.work_dir + "/dns-hosts"};
+  for (const auto& domain : options_.poisoned)
+    argv.push_back("--address=/" + domain + "/" + options_.sinkhole);
+  process_ = SZ_TRY(BackgroundProcess::start(argv, options_.work_dir + "/dnsmasq.out", options_.censor_ns));
+  // dnsmasq binds within milliseconds; a short wait avoids a first query racing the bind.
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    if (!process_.running()) {
+      return make_error(Errc::unavailable,
+                        "dnsmasq exited at start; see " + options_.work_dir + "/dnsmasq.out");
+    }
+  }
+  return {};
+}
+
+Status DnsResolver::set_record(const std::string& name, const std::string& address) {
+  if (!is_plain_domain(name)) return make_error(Errc::invalid_argument, "bad DNS name '" + name + "'");
+  SZ_TRY(parse_ipv4(address));
+  options_.records[name] = address;
+  SZ_CHECK(write_hosts());
+  process_.signal(SIGHUP);
+  return {};
+}
+
+Status DnsResolver::poison(const std::vector<std::string>& domains) {
+  for (const auto& domain : domains) {
+    if (!is_plain_domain(domain)) return make_error(Errc::invalid_argument, "bad DNS name '" + domain + "'");
+    options_.poisoned.push_back(domain);
+  }
+  return launch();
+}
+
+}  // namespace samizdat::censor
