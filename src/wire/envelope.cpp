@@ -20,6 +20,15 @@ Status validate_envelope(const Envelope& envelope) {
                                   "send large content as an attachment",
                                   envelope.sealed().size(), kMaxSealedSize));
   }
+  if (envelope.received_at_ms() == 0) {
+    return make_error(Errc::malformed,
+                      "envelope has no server receive time (truncated or not from a server)");
+  }
+  if (envelope.expires_at_ms() <= envelope.received_at_ms()) {
+    return make_error(Errc::malformed, fmt::format("envelope expiry {} is not after its receive time {} "
+                                                   "(truncated or corrupted)",
+                                                   envelope.expires_at_ms(), envelope.received_at_ms()));
+  }
   return {};
 }
 

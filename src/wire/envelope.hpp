@@ -17,8 +17,11 @@ inline constexpr std::size_t kMaxSealedSize = 64 * 1024;
 // Largest serialized Envelope: the sealed bytes plus generous room for the other fields.
 inline constexpr std::size_t kMaxEnvelopeSize = kMaxSealedSize + 256;
 
-// Checks the fields a well-formed envelope must have: a 32-byte mailbox, a non-empty
-// sealed ciphertext within kMaxSealedSize. Errc::malformed / limit_exceeded otherwise.
+// Checks the fields an envelope from the server's store must have: a 32-byte mailbox,
+// a non-empty sealed ciphertext within kMaxSealedSize, a receive time and an expiry
+// after it. (The id may be 0 before the store assigns one.) A truncated encoding loses
+// the trailing expiry, so truncation is caught here even when it falls on a field
+// boundary. Errc::malformed / limit_exceeded otherwise.
 Status validate_envelope(const Envelope& envelope);
 
 // parse_message<Envelope>(bytes, kMaxEnvelopeSize) followed by validate_envelope.

@@ -134,14 +134,13 @@ FrameDecoder::FrameDecoder(const crypto::Secret<kFrameKeySize>& key)
     : aead_key_(derive_subkey(key, kAeadSubkeyId)), mask_key_(derive_subkey(key, kMaskSubkeyId)) {}
 
 void FrameDecoder::compact() {
-  if (consumed_ == 0) return;
   if (consumed_ == buffer_.size()) {
     buffer_.clear();
-    if (buffer_.capacity() > kIdleBufferCapacity) Bytes().swap(buffer_);
-  } else {
+  } else if (consumed_ > 0) {
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(consumed_));
   }
   consumed_ = 0;
+  if (buffer_.empty() && buffer_.capacity() > kIdleBufferCapacity) Bytes().swap(buffer_);
 }
 
 void FrameDecoder::drop_prepared() {
@@ -182,6 +181,13 @@ Error FrameDecoder::fail(Error error) {
   return error;
 }
 
+std::optional<Frame> FrameDecoder::need_more() {
+  // The caller is about to wait for the socket: give back what an idle connection does
+  // not need. (Frames returned earlier become invalid here, as the contract says.)
+  if (prepared_ == 0) compact();
+  return std::nullopt;
+}
+
 Result<std::optional<Frame>> FrameDecoder::next() {
   for (;;) {
     if (failed_) return *failed_;
@@ -189,7 +195,7 @@ Result<std::optional<Frame>> FrameDecoder::next() {
     std::uint8_t* frame = buffer_.data() + consumed_;
     const Nonce nonce = counter_nonce(counter_);
     if (pending_length_ == 0) {
-      if (available < kFrameLengthSize) return std::optional<Frame>{};
+      if (available < kFrameLengthSize) return need_more();
       const std::size_t length = get_u16_be(frame) ^ frame_keystream(mask_key_, nonce).length_mask;
       if (length > kMaxFrameCiphertext || length < kMinFrameCiphertext) {
         return fail(
@@ -200,7 +206,7 @@ Result<std::optional<Frame>> FrameDecoder::next() {
       }
       pending_length_ = length;
     }
-    if (available < kFrameLengthSize + pending_length_) return std::optional<Frame>{};
+    if (available < kFrameLengthSize + pending_length_) return need_more();
 
     std::uint8_t* ciphertext = frame + kFrameLengthSize;
     unsigned long long plaintext_size = 0;

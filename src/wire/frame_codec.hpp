@@ -59,7 +59,7 @@ enum class FrameType : std::uint8_t {
 };
 
 // A decoded frame. `payload` points into the decoder's buffer and stays valid until
-// the next feed() or prepare() on that decoder (copy it to keep it longer).
+// the next call on that decoder (copy it to keep it longer).
 struct Frame {
   FrameType type = FrameType::data;
   ByteView payload;
@@ -102,9 +102,10 @@ class FrameEncoder {
 };
 
 // Opens frames for one direction from a byte stream. Not thread-safe.
-// Memory: one buffer that grows to hold what was fed but not yet consumed (at most
-// one partial frame if the caller drains next() after each feed) and is released
-// when idle and large.
+// Memory: one buffer that holds what was fed but not yet consumed (at most one partial
+// frame plus one read if the caller drains next() after each feed). When next() runs
+// out of complete frames it compacts the buffer and frees it if it is empty and larger
+// than 4 KiB, so an idle connection holds at most a partial frame.
 class FrameDecoder {
  public:
   explicit FrameDecoder(const crypto::Secret<kFrameKeySize>& key);
@@ -130,10 +131,13 @@ class FrameDecoder {
   [[nodiscard]] bool failed() const { return failed_.has_value(); }
   [[nodiscard]] std::uint64_t frames_opened() const { return counter_; }
   [[nodiscard]] std::size_t buffered() const { return buffer_.size() - prepared_ - consumed_; }
+  // Heap bytes held by this decoder (for memory-per-connection checks).
+  [[nodiscard]] std::size_t buffer_capacity() const { return buffer_.capacity(); }
 
  private:
   void compact();
   void drop_prepared();
+  std::optional<Frame> need_more();
   Error fail(Error error);
 
   crypto::Secret<32> aead_key_;
