@@ -60,6 +60,8 @@ class RatchetSession {
   // PreKeyMessage for another base key gives Errc::not_found: it starts a different session).
   // Errors: malformed, auth_failed (tampered/forged), replay (already decrypted),
   // limit_exceeded (more than kMaxSkipPerChain ahead). State is unchanged on every error.
+  // If the peer's messages stay beyond kMaxSkipPerChain (more were lost than that in one chain),
+  // this session cannot catch up: start a new one (like Signal's automatic session reset).
   Result<Bytes> decrypt(ByteView message);
 
   const Ed25519Public& local_identity() const { return local_identity_; }
