@@ -2,8 +2,11 @@
 // libsignal-protocol-c in the same binary for a side-by-side comparison (docs/BENCHMARKS.md).
 
 #include <benchmark/benchmark.h>
+#include <sodium.h>
 
+#include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -19,6 +22,11 @@
 #include "wire/frame_codec.hpp"
 
 #if SAMIZDAT_SIGNAL_BASELINE
+#include <curve.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
+#include "signal_baseline/openssl_crypto_provider.hpp"
 #include "signal_baseline/signal_session_pair.hpp"
 #endif
 
@@ -263,6 +271,49 @@ void BM_Samizdat_FrameSealOpen(benchmark::State& state) {
 }
 BENCHMARK(BM_Samizdat_FrameSealOpen)->ArgName("payload")->Arg(64)->Arg(1400)->Arg(16 * 1024);
 
+// ---- Primitives under both libraries, to explain the ratios above ----------------------
+
+// HMAC-SHA256 of a 1-byte message under a 32-byte key: one chain-key step of either ratchet.
+void BM_Primitive_HmacSha256_Libsodium(benchmark::State& state) {
+  crypto::ensure_initialized();
+  std::array<uint8_t, 32> key{1};
+  const uint8_t constant = 0x01;
+  for (auto _ : state) {
+    crypto_auth_hmacsha256_state hmac;
+    crypto_auth_hmacsha256_init(&hmac, key.data(), key.size());
+    crypto_auth_hmacsha256_update(&hmac, &constant, 1);
+    crypto_auth_hmacsha256_final(&hmac, key.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Primitive_HmacSha256_Libsodium);
+
+// Keyed BLAKE2b-256 of the same input (libsodium crypto_generichash): a possible chain KDF.
+void BM_Primitive_Blake2b256Keyed_Libsodium(benchmark::State& state) {
+  crypto::ensure_initialized();
+  std::array<uint8_t, 32> key{1};
+  const uint8_t constant = 0x01;
+  for (auto _ : state) {
+    crypto_generichash(key.data(), key.size(), &constant, 1, key.data(), key.size());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Primitive_Blake2b256Keyed_Libsodium);
+
+// X25519 with libsodium (what Samizdat's x25519() calls).
+void BM_Primitive_X25519_Libsodium(benchmark::State& state) {
+  crypto::ensure_initialized();
+  const auto ours = crypto::X25519KeyPair::generate();
+  const auto theirs = crypto::X25519KeyPair::generate();
+  for (auto _ : state) {
+    auto shared = crypto::x25519(ours.secret_key, theirs.public_key);
+    if (!shared) return state.SkipWithError("x25519 failed");
+    benchmark::DoNotOptimize(shared->data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Primitive_X25519_Libsodium);
+
 #if SAMIZDAT_SIGNAL_BASELINE
 namespace baseline = samizdat::bench::signal_baseline;
 
@@ -306,6 +357,63 @@ void BM_Libsignal_SessionSetup(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Libsignal_SessionSetup);
+// HMAC-SHA256 through the OpenSSL provider libsignal-protocol-c uses here (context duplicated
+// from a SHA-256-bound template, as SignalSessionPair's provider does).
+void BM_Primitive_HmacSha256_OpenSsl(benchmark::State& state) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* bound = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  if (bound == nullptr || EVP_MAC_CTX_set_params(bound, params) != 1) {
+    EVP_MAC_CTX_free(bound);
+    EVP_MAC_free(mac);
+    return state.SkipWithError("OpenSSL HMAC-SHA256 unavailable");
+  }
+  std::array<uint8_t, 32> key{1};
+  const uint8_t constant = 0x01;
+  for (auto _ : state) {
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(bound);
+    size_t len = 0;
+    EVP_MAC_init(ctx, key.data(), key.size(), nullptr);
+    EVP_MAC_update(ctx, &constant, 1);
+    EVP_MAC_final(ctx, key.data(), &len, key.size());
+    EVP_MAC_CTX_free(ctx);
+  }
+  EVP_MAC_CTX_free(bound);
+  EVP_MAC_free(mac);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Primitive_HmacSha256_OpenSsl);
+
+// X25519 with libsignal-protocol-c's built-in curve25519 (curve_calculate_agreement).
+void BM_Primitive_X25519_Libsignal(benchmark::State& state) {
+  baseline::OpenSslCryptoProvider provider;
+  signal_context* context = nullptr;
+  if (signal_context_create(&context, nullptr) != SG_SUCCESS) return state.SkipWithError("no signal context");
+  provider.install(context);
+  ec_key_pair* ours = nullptr;
+  ec_key_pair* theirs = nullptr;
+  if (curve_generate_key_pair(context, &ours) != SG_SUCCESS ||
+      curve_generate_key_pair(context, &theirs) != SG_SUCCESS) {
+    state.SkipWithError("libsignal key generation failed");
+  } else {
+    for (auto _ : state) {
+      uint8_t* shared = nullptr;
+      if (curve_calculate_agreement(&shared, ec_key_pair_get_public(theirs), ec_key_pair_get_private(ours)) <
+          0) {
+        state.SkipWithError("libsignal agreement failed");
+        break;
+      }
+      free(shared);
+    }
+  }
+  if (ours != nullptr) SIGNAL_UNREF(ours);
+  if (theirs != nullptr) SIGNAL_UNREF(theirs);
+  signal_context_destroy(context);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Primitive_X25519_Libsignal);
 #endif
 
 }  // namespace
