@@ -32,7 +32,8 @@ function(samizdat_tests layer)
     target_link_libraries(${target} PRIVATE ${ARGN} GTest::gtest GTest::gtest_main GTest::gmock)
     target_compile_definitions(${target} PRIVATE
       SAMIZDAT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SAMIZDAT_BINARY_DIR="${PROJECT_BINARY_DIR}")
-    gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+    # The executable name as prefix, so `ctest -R <layer or area>` (e.g. -R noise) selects tests.
+    gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60 TEST_PREFIX "${target}."
       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} PROPERTIES LABELS ${layer})
   endforeach()
 endfunction()
