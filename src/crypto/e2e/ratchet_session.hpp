@@ -13,7 +13,9 @@
 // twice. Replay is decided from the (unauthenticated) header alone: the key for that position
 // is gone, so the message can never decrypt again whatever its contents; saying "replay" rather
 // than auth_failed lets the client drop it quietly instead of warning about tampering. This
-// also covers messages from a recent earlier chain whose key was used or evicted.
+// also covers messages from the last kMaxPreviousRemoteKeys receiving chains whose keys were used
+// or evicted; a duplicate from an even older chain fails as auth_failed (the state no longer
+// knows that chain, so it is indistinguishable from a forgery) and still never decrypts.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +35,8 @@ namespace samizdat::crypto::e2e {
 
 inline constexpr std::uint32_t kMaxSkipPerChain = 1000;
 inline constexpr std::size_t kMaxSkippedKeys = 2000;
-// Remote ratchet keys of finished receiving chains remembered to recognise replays.
-inline constexpr std::size_t kMaxPreviousRemoteKeys = 32;
+// Remote ratchet keys of finished receiving chains remembered to recognise replays (<= 8 KiB).
+inline constexpr std::size_t kMaxPreviousRemoteKeys = 256;
 
 class RatchetSession {
  public:

@@ -3,7 +3,7 @@
 //   "SZRS" || version(1)=1 || flags(1) || local_identity(32) || remote_identity(32) || base_key(32)
 //   || dh_self_secret(32) || [dh_remote(32)] || root_key(32) || [send_chain(32)] || [receive_chain(32)]
 //   || Ns(u32) || Nr(u32) || PN(u32) || [pending: signed_prekey_id(u32) || has_opk(1) || [opk_id(u32)]]
-//   || previous_remote_count(1) || keys(32 each) || skipped_count(u32) || (ratchet_key(32) || n(u32) ||
+//   || previous_remote_count(u32) || keys(32 each) || skipped_count(u32) || (ratchet_key(32) || n(u32) ||
 //   mk(32))*
 //
 // flags: 1 initiator, 2 has DHr, 4 has CKs, 8 has CKr, 16 pending X3DH header. Skipped keys are
@@ -66,7 +66,7 @@ SecretBytes RatchetSession::serialize() const {
     out.push_back(pending_x3dh_->one_time_prekey_id ? 1 : 0);
     if (pending_x3dh_->one_time_prekey_id) put_u32(out, *pending_x3dh_->one_time_prekey_id);
   }
-  out.push_back(static_cast<std::uint8_t>(previous_remote_keys_.size()));
+  put_u32(out, static_cast<std::uint32_t>(previous_remote_keys_.size()));
   for (const auto& key : previous_remote_keys_) append(out, key);
   put_u32(out, static_cast<std::uint32_t>(skipped_.size()));
   for (const auto& [order, id] : skipped_by_age_) {
@@ -144,8 +144,8 @@ Result<RatchetSession> RatchetSession::deserialize(ByteView bytes) {
     }
     s.pending_x3dh_ = pending;
   }
-  std::uint8_t previous_count = 0;
-  if (!reader.read_u8(previous_count) || previous_count > kMaxPreviousRemoteKeys) {
+  std::uint32_t previous_count = 0;
+  if (!reader.read_u32(previous_count) || previous_count > kMaxPreviousRemoteKeys) {
     return malformed("too many previous chains");
   }
   s.previous_remote_keys_.resize(previous_count);
