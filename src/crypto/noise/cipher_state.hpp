@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 #include "crypto/secret.hpp"
 #include "util/bytes.hpp"
@@ -20,6 +21,20 @@ class CipherState {
  public:
   CipherState() = default;
   explicit CipherState(const Secret<32>& key) { initialize_key(key); }
+  // Moving leaves the source keyless, so it can never encrypt under a wiped (all-zero) key.
+  CipherState(CipherState&& other) noexcept
+      : key_(std::move(other.key_)), nonce_(other.nonce_), has_key_(other.has_key_) {
+    other.forget();
+  }
+  CipherState& operator=(CipherState&& other) noexcept {
+    if (this != &other) {
+      key_ = std::move(other.key_);
+      nonce_ = other.nonce_;
+      has_key_ = other.has_key_;
+      other.forget();
+    }
+    return *this;
+  }
 
   // AEAD with the current nonce, then increments it. Fails with Errc::limit_exceeded at nonce 2^64-1
   // (reserved by the spec) or when the ciphertext would exceed kMaxMessageSize.
@@ -36,6 +51,12 @@ class CipherState {
   void set_nonce(std::uint64_t nonce) { nonce_ = nonce; }
 
  private:
+  void forget() {
+    key_.wipe();
+    nonce_ = 0;
+    has_key_ = false;
+  }
+
   Secret<32> key_;
   std::uint64_t nonce_ = 0;
   bool has_key_ = false;
