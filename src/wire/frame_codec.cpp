@@ -140,7 +140,11 @@ void FrameDecoder::compact() {
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(consumed_));
   }
   consumed_ = 0;
-  if (buffer_.empty() && buffer_.capacity() > kIdleBufferCapacity) Bytes().swap(buffer_);
+  if (buffer_.empty()) {
+    if (buffer_.capacity() > kIdleBufferCapacity) Bytes().swap(buffer_);
+  } else if (buffer_.capacity() > kIdleBufferCapacity && buffer_.capacity() / 4 > buffer_.size()) {
+    buffer_.shrink_to_fit();  // a big read left a small partial frame behind
+  }
 }
 
 void FrameDecoder::drop_prepared() {

@@ -70,8 +70,9 @@ class FrameEncoder {
  public:
   explicit FrameEncoder(const crypto::Secret<kFrameKeySize>& key, PaddingPolicy policy = {});
 
-  // Appends one sealed frame to `out`, padded according to the policy.
-  // Errc::limit_exceeded if payload > kMaxFramePayload.
+  // Appends one sealed frame to `out`, padded according to the policy. `payload` must
+  // not point into `out`. Errc::limit_exceeded if payload > kMaxFramePayload; a refused
+  // frame leaves `out` and the frame counter untouched.
   Status seal(FrameType type, ByteView payload, Bytes& out);
   Status seal_data(ByteView payload, Bytes& out) { return seal(FrameType::data, payload, out); }
   // Appends one frame with exactly `padding` zero bytes of padding (ignores the policy).
@@ -104,8 +105,9 @@ class FrameEncoder {
 // Opens frames for one direction from a byte stream. Not thread-safe.
 // Memory: one buffer that holds what was fed but not yet consumed (at most one partial
 // frame plus one read if the caller drains next() after each feed). When next() runs
-// out of complete frames it compacts the buffer and frees it if it is empty and larger
-// than 4 KiB, so an idle connection holds at most a partial frame.
+// out of complete frames it compacts the buffer, frees it if it is empty and larger than
+// 4 KiB, and shrinks it if a big read left only a small partial frame behind: an idle
+// connection holds at most max(4 KiB, the partial frame).
 class FrameDecoder {
  public:
   explicit FrameDecoder(const crypto::Secret<kFrameKeySize>& key);

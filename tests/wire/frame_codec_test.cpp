@@ -383,6 +383,21 @@ TEST(FrameCodec, IdleDecoderHoldsLittleMemory) {
   auto none = decoder.next();  // drained: the connection goes back to waiting
   ASSERT_TRUE(none.ok() && !none->has_value());
   EXPECT_EQ(decoder.buffer_capacity(), 0u);
+
+  // A big read that ends a few bytes into the next frame keeps only those bytes.
+  Bytes two;
+  ASSERT_TRUE(encoder.seal_data(Bytes(kMaxFramePayload, 2), two).ok());
+  ASSERT_TRUE(encoder.seal_data(as_bytes("tail"), two).ok());
+  decoder.feed(ByteView(two).first(two.size() - 3));
+  frame = decoder.next();
+  ASSERT_TRUE(frame.ok() && frame->has_value());
+  none = decoder.next();
+  ASSERT_TRUE(none.ok() && !none->has_value());
+  EXPECT_LE(decoder.buffer_capacity(), 4096u);
+  decoder.feed(ByteView(two).last(3));
+  frame = decoder.next();
+  ASSERT_TRUE(frame.ok() && frame->has_value());
+  EXPECT_EQ(as_chars((*frame)->payload), "tail");
 }
 
 }  // namespace
