@@ -1,0 +1,351 @@
+#include "client/client.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+
+#include "crypto/e2e/prekeys.hpp"
+#include "transport/coro_result.hpp"
+#include "util/clock.hpp"
+
+namespace samizdat::client {
+namespace {
+
+constexpr std::string_view kRegisterDomain = "samizdat-register-device-v1";
+constexpr std::size_t kMaxOneTimePrekeysPerUpload = 200;
+constexpr std::size_t kMaxNameLength = 64;
+
+Status validate_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength) {
+    return make_error(Errc::invalid_argument, "a contact name must be 1 to 64 characters");
+  }
+  for (char c : name) {
+    if (std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c))) {
+      return make_error(Errc::invalid_argument, "a contact name cannot contain spaces or control characters");
+    }
+  }
+  if (name.starts_with(crypto::e2e::kAddressPrefix)) {
+    return make_error(Errc::invalid_argument,
+                      "a contact name cannot start with 'sz1' (that looks like an address)");
+  }
+  return {};
+}
+
+}  // namespace
+
+Client::Client(asio::any_io_executor executor, ClientOptions options)
+    : executor_(std::move(executor)), options_(std::move(options)) {}
+
+Client::~Client() = default;
+
+Status Client::load_identity() {
+  auto seed = SZ_TRY(store_->secret("identity_seed"));
+  auto device_secret = SZ_TRY(store_->secret("device_key"));
+  auto device = SZ_TRY(store_->meta_int("device_id"));
+  auto bootstrap = SZ_TRY(store_->meta("bootstrap"));
+  if (!seed || seed->size() != 32 || !device_secret || device_secret->size() != 32 || !device || !bootstrap) {
+    return make_error(Errc::storage,
+                      "the account in " + options_.home.string() +
+                          " is incomplete: remove that directory and run `samizdat init` again");
+  }
+  identity_ = crypto::Ed25519KeyPair::from_seed(seed->view());
+  device_key_ = std::make_shared<const crypto::X25519KeyPair>(
+      crypto::X25519KeyPair::from_secret(device_secret->view()));
+  device_id_ = static_cast<DeviceId>(*device);
+  address_ = crypto::e2e::Address::from_identity(identity_.public_key);
+  network_ = SZ_TRY(parse_network_config(as_chars(*bootstrap)));
+  auto cert = SZ_TRY(store_->meta("sender_certificate"));
+  if (cert) {
+    auto parsed = crypto::e2e::SenderCertificate::parse(*cert);
+    if (parsed.ok()) certificate_ = *parsed;
+  }
+  return {};
+}
+
+Result<std::unique_ptr<Client>> Client::open(asio::any_io_executor executor, ClientOptions options) {
+  std::unique_ptr<Client> client(new Client(std::move(executor), std::move(options)));
+  client->store_ = SZ_TRY(
+      AccountStore::open({client->options_.home, client->options_.passphrase, client->options_.durability}));
+  SZ_CHECK(client->load_identity());
+  auto registered = SZ_TRY(client->store_->meta_int("registered"));
+  if (registered.value_or(0) != 1) {
+    return make_error(Errc::unavailable,
+                      "the account in " + client->options_.home.string() +
+                          " is not registered yet: run `samizdat init --bootstrap ...` again");
+  }
+  return client;
+}
+
+asio::awaitable<Result<std::unique_ptr<Client>>> Client::init(asio::any_io_executor executor,
+                                                              ClientOptions options, std::string bootstrap) {
+  auto network = parse_network_config(bootstrap);
+  if (!network.ok()) co_return std::move(network).error();
+  std::unique_ptr<Client> client(new Client(std::move(executor), std::move(options)));
+  StoreOptions store_options{client->options_.home, client->options_.passphrase, client->options_.durability};
+  if (AccountStore::exists(client->options_.home)) {
+    auto store = AccountStore::open(store_options);
+    if (!store.ok()) co_return std::move(store).error();
+    client->store_ = std::move(*store);
+    auto registered = client->store_->meta_int("registered");
+    if (!registered.ok()) co_return std::move(registered).error();
+    if (registered->value_or(0) == 1) {
+      SZ_CO_CHECK(client->load_identity());
+      co_return make_error(Errc::already_exists,
+                           "an account already exists in " + client->options_.home.string() + " (" +
+                               client->address_.to_string() + "): use it, or pick another --home");
+    }
+    // An init that could not reach the server: keep the identity, finish registering.
+    SZ_CO_CHECK(client->store_->set_meta("bootstrap", as_bytes(bootstrap)));
+  } else {
+    auto store = AccountStore::create(store_options);
+    if (!store.ok()) co_return std::move(store).error();
+    client->store_ = std::move(*store);
+    auto identity = crypto::Ed25519KeyPair::generate();
+    auto device_key = crypto::X25519KeyPair::generate();
+    auto spk = crypto::e2e::SignedPreKey::generate(identity, 1);
+    auto tx = client->store_->transaction();
+    if (!tx.ok()) co_return std::move(tx).error();
+    SZ_CO_CHECK(client->store_->set_secret("identity_seed", identity.secret_key.view().first(32)));
+    SZ_CO_CHECK(client->store_->set_secret("device_key", device_key.secret_key.view()));
+    SZ_CO_CHECK(client->store_->set_meta_int("device_id", 1));
+    SZ_CO_CHECK(client->store_->set_meta("bootstrap", as_bytes(bootstrap)));
+    SZ_CO_CHECK(client->store_->set_meta_int("registered", 0));
+    SZ_CO_CHECK(client->store_->set_meta_int("signed_prekey_id", spk.id));
+    SZ_CO_CHECK(client->store_->set_meta_int("next_prekey_id", 1));
+    SZ_CO_CHECK(client->store_->put_signed_prekey(spk, unix_millis()));
+    SZ_CO_CHECK(tx->commit());
+  }
+  SZ_CO_CHECK(client->load_identity());
+
+  auto registered = co_await client->register_device();
+  if (!registered.ok()) co_return std::move(registered).error();
+  auto uploaded = co_await client->upload_prekeys(true, client->options_.one_time_prekeys);
+  if (!uploaded.ok()) co_return std::move(uploaded).error();
+  auto certified = co_await client->ensure_certificate();
+  if (!certified.ok()) co_return std::move(certified).error();
+  SZ_CO_CHECK(client->store_->set_meta_int("registered", 1));
+  co_return client;
+}
+
+// ---- server requests -----------------------------------------------------------
+
+asio::awaitable<Result<ServerConnection*>> Client::connect(bool as_device) {
+  auto& slot = as_device ? device_connection_ : anonymous_connection_;
+  if (slot && slot->is_open()) co_return slot.get();
+  slot.reset();
+  Error last = make_error(Errc::unavailable, "the bootstrap string lists no endpoint this client can use");
+  for (const auto& endpoint : network_.endpoints) {
+    auto connection = co_await ServerConnection::connect(executor_, endpoint,
+                                                         as_device ? device_key_ : nullptr, options_.timeout);
+    if (connection.ok()) {
+      slot = std::move(*connection);
+      co_return slot.get();
+    }
+    last = std::move(connection).error();
+  }
+  co_return last;
+}
+
+asio::awaitable<Result<ServerConnection*>> Client::authenticated() { co_return co_await connect(true); }
+asio::awaitable<Result<ServerConnection*>> Client::anonymous() { co_return co_await connect(false); }
+
+asio::awaitable<Result<wire::ServerMessage>> Client::call(bool as_device, wire::ClientMessage request) {
+  auto& slot = as_device ? device_connection_ : anonymous_connection_;
+  bool reused = slot && slot->is_open();
+  auto connection = co_await connect(as_device);
+  if (!connection.ok()) co_return std::move(connection).error();
+  auto reply = co_await (*connection)->call(request, options_.timeout);
+  if (!reply.ok() && reply.error().code == Errc::network && reused) {
+    // A connection kept from earlier may have died with a server restart: one fresh try.
+    slot.reset();
+    connection = co_await connect(as_device);
+    if (!connection.ok()) co_return std::move(connection).error();
+    reply = co_await (*connection)->call(std::move(request), options_.timeout);
+  }
+  if (!reply.ok() && (reply.error().code == Errc::network || reply.error().code == Errc::timeout))
+    slot.reset();
+  co_return reply;
+}
+
+void Client::disconnect() {
+  device_connection_.reset();
+  anonymous_connection_.reset();
+}
+
+asio::awaitable<Status> Client::register_device() {
+  wire::ClientMessage request;
+  auto* body = request.mutable_register_device();
+  body->set_identity_key(identity_.public_key.data(), identity_.public_key.size());
+  body->set_device_id(device_id_);
+  body->set_noise_static_key(device_key_->public_key.data(), device_key_->public_key.size());
+  Bytes signed_bytes = to_bytes(kRegisterDomain);
+  append(signed_bytes, identity_.public_key);
+  std::uint8_t device[4];
+  put_u32_be(device, device_id_);
+  append(signed_bytes, ByteView(device, 4));
+  append(signed_bytes, device_key_->public_key);
+  auto signature = identity_.sign(signed_bytes);
+  body->set_signature(signature.data(), signature.size());
+  auto reply = co_await call(false, std::move(request));
+  if (!reply.ok()) {
+    // Resuming an init whose reply was lost: the server already has this exact device.
+    if (reply.error().code == Errc::already_exists) co_return Status{};
+    co_return std::move(reply).error();
+  }
+  if (!reply->has_device_registered()) {
+    co_return make_error(Errc::protocol, "the server answered the registration with something else");
+  }
+  co_return Status{};
+}
+
+asio::awaitable<Status> Client::upload_prekeys(bool with_signed_prekey, std::size_t count) {
+  auto first = store_->meta_int("next_prekey_id");
+  if (!first.ok()) co_return std::move(first).error();
+  auto next_id = static_cast<crypto::e2e::PreKeyId>(first->value_or(1));
+  bool spk_pending = with_signed_prekey;
+  do {
+    std::size_t n = std::min(count, kMaxOneTimePrekeysPerUpload);
+    auto prekeys = crypto::e2e::generate_one_time_prekeys(next_id, n);
+    {
+      // Secrets are stored before their public halves leave: a message to any uploaded
+      // prekey can always be decrypted.
+      auto tx = store_->transaction();
+      if (!tx.ok()) co_return std::move(tx).error();
+      SZ_CO_CHECK(store_->put_one_time_prekeys(prekeys, unix_millis()));
+      SZ_CO_CHECK(store_->set_meta_int("next_prekey_id", next_id + static_cast<crypto::e2e::PreKeyId>(n)));
+      SZ_CO_CHECK(tx->commit());
+    }
+    wire::ClientMessage request;
+    auto* body = request.mutable_upload_prekeys();
+    if (spk_pending) {
+      auto spk_id = store_->meta_int("signed_prekey_id");
+      if (!spk_id.ok()) co_return std::move(spk_id).error();
+      auto spk = store_->signed_prekey(static_cast<crypto::e2e::PreKeyId>(spk_id->value_or(1)));
+      if (!spk.ok()) co_return std::move(spk).error();
+      if (!*spk) co_return make_error(Errc::storage, "the account database lost its signed prekey");
+      auto* out = body->mutable_signed_prekey();
+      out->set_id((*spk)->id);
+      out->set_public_key((*spk)->key_pair.public_key.data(), 32);
+      out->set_signature((*spk)->signature.data(), 64);
+    }
+    for (const auto& prekey : prekeys) {
+      auto* out = body->add_one_time_prekeys();
+      out->set_id(prekey.id);
+      out->set_public_key(prekey.key_pair.public_key.data(), 32);
+    }
+    auto reply = co_await call(true, std::move(request));
+    if (!reply.ok()) co_return std::move(reply).error();
+    spk_pending = false;
+    next_id += static_cast<crypto::e2e::PreKeyId>(n);
+    count -= n;
+  } while (count > 0);
+  co_return Status{};
+}
+
+asio::awaitable<Status> Client::top_up_prekeys() {
+  // An empty upload asks the server how many one-time prekeys it still holds.
+  wire::ClientMessage request;
+  request.mutable_upload_prekeys();
+  auto reply = co_await call(true, std::move(request));
+  if (!reply.ok()) co_return std::move(reply).error();
+  if (!reply->has_prekeys_stored()) co_return Status{};
+  std::size_t remaining = reply->prekeys_stored().one_time_prekeys_remaining();
+  std::size_t low =
+      std::max<std::size_t>(reply->prekeys_stored().low_watermark(), options_.one_time_prekeys / 4);
+  checked_prekeys_ = true;
+  if (remaining >= low || remaining >= options_.one_time_prekeys) co_return Status{};
+  spdlog::info("topping up one-time prekeys: the server holds {}", remaining);
+  co_return co_await upload_prekeys(false, options_.one_time_prekeys - remaining);
+}
+
+asio::awaitable<Status> Client::ensure_certificate() {
+  constexpr std::int64_t kRefreshMargin = 60 * 60 * 1000;  // renew an hour before expiry
+  if (certificate_ && certificate_->expires_unix_ms > unix_millis() + kRefreshMargin) co_return Status{};
+  wire::ClientMessage request;
+  request.mutable_get_sender_certificate();
+  auto reply = co_await call(true, std::move(request));
+  if (!reply.ok()) co_return std::move(reply).error();
+  if (!reply->has_sender_certificate()) {
+    co_return make_error(Errc::protocol, "the server answered the certificate request with something else");
+  }
+  const std::string& bytes = reply->sender_certificate().certificate();
+  auto certificate = crypto::e2e::SenderCertificate::parse(as_bytes(bytes));
+  if (!certificate.ok()) co_return std::move(certificate).error();
+  auto verified = certificate->verify(network_.certificate_key, unix_millis());
+  if (!verified.ok()) {
+    co_return make_error(Errc::auth_failed,
+                         "the server's sender certificate does not verify against the key in "
+                         "the bootstrap string (" +
+                             verified.error().message + ")");
+  }
+  if (certificate->sender_identity != identity_.public_key || certificate->sender_device_id != device_id_) {
+    co_return make_error(Errc::auth_failed, "the server issued a sender certificate for someone else");
+  }
+  SZ_CO_CHECK(store_->set_meta("sender_certificate", certificate->encode()));
+  certificate_ = *certificate;
+  co_return Status{};
+}
+
+// ---- contacts ------------------------------------------------------------------
+
+Result<ContactRecord> Client::add_contact(std::string_view name, std::string_view invite_text) {
+  SZ_CHECK(validate_name(name));
+  auto invite = SZ_TRY(Invite::parse(invite_text));
+  if (invite.identity_key == identity_.public_key) {
+    return make_error(Errc::invalid_argument, "that invite is your own: ask your contact for theirs");
+  }
+  SZ_TRY(crypto::ed25519_public_to_x25519(invite.identity_key));  // rejects keys that are not curve points
+  auto tx = SZ_TRY(store_->transaction());
+  auto by_name = SZ_TRY(store_->contact_by_name(name));
+  if (by_name && by_name->identity_key != invite.identity_key) {
+    return make_error(Errc::already_exists, "the name '" + std::string(name) +
+                                                "' is already used for another contact: pick another name");
+  }
+  auto existing = SZ_TRY(store_->contact_by_identity(invite.identity_key));
+  ContactRecord contact;
+  if (existing) {
+    contact = *existing;
+  } else {
+    contact.identity_key = invite.identity_key;
+    contact.added_at_ms = unix_millis();
+    contact.last_activity_ms = contact.added_at_ms;
+  }
+  contact.name = std::string(name);
+  contact.device_id = invite.device_id;
+  SZ_CHECK(store_->put_contact(contact));
+  SZ_CHECK(tx.commit());
+  return contact;
+}
+
+Result<std::vector<ContactRecord>> Client::contacts() { return store_->contacts(); }
+
+Result<ContactRecord> Client::find_contact(std::string_view name_or_address) {
+  auto by_name = SZ_TRY(store_->contact_by_name(name_or_address));
+  if (by_name) return *by_name;
+  auto invite = Invite::parse(name_or_address);
+  if (invite.ok()) {
+    auto by_identity = SZ_TRY(store_->contact_by_identity(invite->identity_key));
+    if (by_identity) return *by_identity;
+  }
+  return make_error(Errc::not_found,
+                    "no contact named '" + std::string(name_or_address) +
+                        "': add one with `samizdat contact add NAME INVITE` (see `samizdat contacts`)");
+}
+
+Result<crypto::e2e::SafetyNumber> Client::safety_number(std::string_view name) {
+  auto contact = SZ_TRY(find_contact(name));
+  return crypto::e2e::safety_number(identity_.public_key, contact.identity_key);
+}
+
+std::string Client::display_name(const Ed25519Public& identity_key) {
+  auto contact = store_->contact_by_identity(identity_key);
+  if (contact.ok() && *contact && !(*contact)->name.empty()) return (*contact)->name;
+  return crypto::e2e::Address::from_identity(identity_key).to_string();
+}
+
+Result<std::vector<MessageRecord>> Client::history(std::string_view name, std::size_t limit) {
+  auto contact = SZ_TRY(find_contact(name));
+  return store_->history(contact.identity_key, limit);
+}
+
+}  // namespace samizdat::client

@@ -1,0 +1,59 @@
+// One session-protocol connection from a client to samizdatd (proto/samizdat/session.proto):
+// requests with ids and their replies, plus envelopes the server pushes. Dialled either as
+// the registered device (Noise IKpsk2 with the device key) or anonymously (NKpsk2), which
+// is how sealed-sender sends and prekey lookups keep the sender's identity from the server.
+//
+// Single-threaded: every call must run on the executor the connection was made on.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "crypto/keys.hpp"
+#include "samizdat/session.pb.h"
+#include "transport/endpoint.hpp"
+#include "util/result.hpp"
+
+namespace samizdat::client {
+
+// Largest server message accepted (a batch of envelopes).
+inline constexpr std::size_t kMaxServerMessageSize = 8 * 1024 * 1024;
+
+class ServerConnection {
+ public:
+  // device_key null: anonymous. Errc::network / timeout / auth_failed as from transport::dial,
+  // with a message that names the endpoint.
+  static asio::awaitable<Result<std::unique_ptr<ServerConnection>>> connect(
+      asio::any_io_executor executor, const transport::Endpoint& endpoint,
+      std::shared_ptr<const crypto::X25519KeyPair> device_key, std::chrono::milliseconds timeout);
+
+  ~ServerConnection();
+  ServerConnection(const ServerConnection&) = delete;
+  ServerConnection& operator=(const ServerConnection&) = delete;
+
+  // Sends `request` (its request_id is assigned here) and waits for the reply. An
+  // ErrorReply becomes an Error of the matching Errc carrying the server's message.
+  // Errc::timeout if no reply within `timeout`; Errc::network if the connection drops.
+  asio::awaitable<Result<wire::ServerMessage>> call(wire::ClientMessage request,
+                                                    std::chrono::milliseconds timeout);
+
+  // Envelopes the server pushed since the last call; waits up to `timeout` for some if
+  // none are queued (an empty vector then). Errc::network once the connection is gone.
+  asio::awaitable<Result<std::vector<wire::Envelope>>> wait_for_push(std::chrono::milliseconds timeout);
+
+  bool is_open() const;
+  void close();
+
+  struct State;
+
+ private:
+  explicit ServerConnection(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  std::shared_ptr<State> state_;
+};
+
+Errc errc_from_wire(wire::ErrorCode code);
+
+}  // namespace samizdat::client
