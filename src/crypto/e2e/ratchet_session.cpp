@@ -149,6 +149,9 @@ Result<Bytes> RatchetSession::decrypt_message(const RatchetMessage& message) {
   if (dh_remote_ && header.ratchet_key == *dh_remote_) {
     if (!receive_chain_) return make_error(Errc::auth_failed, "message does not belong to this session");
     if (header.message_number < receive_count_) return replay_error();
+    if (header.message_number == std::numeric_limits<std::uint32_t>::max()) {
+      return make_error(Errc::limit_exceeded, "receiving chain exhausted");
+    }
     if (header.message_number - receive_count_ > kMaxSkipPerChain) {
       return make_error(Errc::limit_exceeded,
                         "message is more than " + std::to_string(kMaxSkipPerChain) +
