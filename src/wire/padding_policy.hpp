@@ -65,7 +65,8 @@ class PaddingPolicy {
   [[nodiscard]] Kind kind() const { return kind_; }
   [[nodiscard]] std::size_t max_padding() const { return max_padding_; }  // uniform only
   // Target sizes (buckets: weight 0; distribution: weights >= 1), ascending.
-  [[nodiscard]] std::span<const Bin> bins() const { return {bins_.data(), bin_count_}; }
+  [[nodiscard]] std::span<const Bin> bins() const& { return {bins_.data(), bin_count_}; }
+  std::span<const Bin> bins() const&& = delete;  // would dangle: keep the policy in a variable
 
  private:
   Kind kind_ = Kind::none;

@@ -93,7 +93,8 @@ TEST(PaddingPolicy, InvalidBucketListsAreRefused) {
 TEST(PaddingPolicy, EachEndpointSeedGivesItsOwnStableSizeHistogram) {
   auto bins_of = [](std::string_view seed) {
     std::vector<std::pair<int, int>> out;
-    for (auto bin : PaddingPolicy::distribution_from_seed(as_bytes(seed)).bins()) {
+    const auto policy = PaddingPolicy::distribution_from_seed(as_bytes(seed));
+    for (auto bin : policy.bins()) {
       out.emplace_back(bin.wire_size, bin.weight);
     }
     return out;
