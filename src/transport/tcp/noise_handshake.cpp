@@ -1,15 +1,31 @@
 #include "transport/tcp/noise_handshake.hpp"
 
+#include <sodium.h>
+
 #include "transport/tcp/tcp_transport.hpp"
 
 namespace samizdat::transport {
 namespace noise = crypto::noise;
 namespace {
 
-// e (32) + encrypted s (32 + 16) + encrypted empty payload (16).
-constexpr std::size_t kMinIkMessage1 = 96;
-// e (32) + encrypted empty payload (16).
-constexpr std::size_t kMinNkMessage1 = 48;
+// e (32) + encrypted s (32 + 16) + encrypted PSK proof (32 + 16).
+constexpr std::size_t kMinIkMessage1 = 128;
+// e (32) + encrypted PSK proof (32 + 16).
+constexpr std::size_t kMinNkMessage1 = 80;
+
+// In IKpsk2/NKpsk2 the PSK is mixed in only at the end of message 2, so message 1 alone
+// would not prove the client knows it and the server would answer anyone who knows its
+// public key. Message 1's payload therefore carries a proof of the PSK. The payload is
+// encrypted under the es (and ss) keys and bound to h, so only this server can read it
+// and it cannot be moved to another handshake; a replay of a whole message 1 is caught
+// by the listener's replay cache.
+std::array<std::uint8_t, 32> psk_proof(const Psk& psk) {
+  static constexpr std::string_view kLabel = "samizdat/tcp/1 client hello psk proof";
+  std::array<std::uint8_t, 32> proof{};
+  crypto_generichash_blake2b(proof.data(), proof.size(), reinterpret_cast<const std::uint8_t*>(kLabel.data()),
+                             kLabel.size(), psk.data(), psk.size());
+  return proof;
+}
 
 Result<noise::HandshakeState> make_state(std::string_view protocol, noise::Role role, const Psk& psk,
                                          std::optional<crypto::X25519KeyPair> local_static,
@@ -28,7 +44,10 @@ Result<ServerHandshakeResult> try_pattern(HandshakePattern pattern, ByteView mes
                                           const crypto::X25519KeyPair& server_static, const Psk& psk) {
   auto state = SZ_TRY(make_state(pattern == HandshakePattern::ik_psk2 ? kNoiseIK : kNoiseNK,
                                  noise::Role::responder, psk, server_static.clone(), std::nullopt));
-  SZ_TRY(state.read_message(message1));
+  auto payload = SZ_TRY(state.read_message(message1));
+  if (!equal_constant_time(payload, psk_proof(psk))) {
+    return make_error(Errc::auth_failed, "client hello does not prove knowledge of the endpoint PSK");
+  }
   auto message2 = SZ_TRY(state.write_message({}));
   ServerHandshakeResult result;
   result.pattern = pattern;
@@ -78,7 +97,7 @@ Result<ClientHandshake> start_client_hello(const crypto::X25519Public& server_st
   if (client_static != nullptr) local = client_static->clone();
   auto state = SZ_TRY(make_state(client_static != nullptr ? kNoiseIK : kNoiseNK, noise::Role::initiator, psk,
                                  std::move(local), server_static));
-  auto message1 = SZ_TRY(state.write_message({}));
+  auto message1 = SZ_TRY(state.write_message(psk_proof(psk)));
   return ClientHandshake{std::move(state), frame_handshake_message(message1)};
 }
 

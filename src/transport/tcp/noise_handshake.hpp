@@ -1,7 +1,8 @@
 // The byte-level handshake of the tcp transport, without sockets (so it can be fuzzed):
 //   client -> server: u16be length || Noise message 1   (IKpsk2 or NKpsk2)
 //   server -> client: u16be length || Noise message 2
-// Handshake payloads are empty in version 1 (a receiver ignores any payload).
+// Message 1's payload is a 32-byte proof of the endpoint PSK (keyed BLAKE2b), which the
+// server checks before answering; message 2's payload is empty (a client ignores it).
 #pragma once
 
 #include <cstddef>

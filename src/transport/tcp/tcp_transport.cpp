@@ -30,7 +30,7 @@ struct Handshaking {
   bool timed_out = false;
 };
 
-// Closes the socket when the deadline passes; cancel() when done in time.
+// Aborts the socket's pending operations when the deadline passes.
 class Deadline {
  public:
   Deadline(const std::shared_ptr<Handshaking>& conn, std::chrono::milliseconds timeout)
@@ -39,8 +39,10 @@ class Deadline {
     timer_.async_wait([conn](std::error_code ec) {
       if (ec) return;
       conn->timed_out = true;
+      // Cancel rather than close: the handshake code then fails and closes the socket
+      // the same way it closes every rejected connection.
       std::error_code ignored;
-      conn->socket.close(ignored);
+      conn->socket.cancel(ignored);
     });
   }
   ~Deadline() { timer_.cancel(); }
