@@ -27,6 +27,12 @@ void EscalationPolicy::learn(const std::string& address) {
   if (std::find(learned_.begin(), learned_.end(), address) == learned_.end()) learned_.push_back(address);
 }
 
+void EscalationPolicy::assume_blocked(const std::vector<std::string>& prefixes) {
+  for (const auto& text : prefixes) {
+    if (auto prefix = parse_ipv4_prefix(text)) blocked_.push_back(*prefix);
+  }
+}
+
 bool EscalationPolicy::covered(const std::string& address) const {
   auto parsed = parse_ipv4(address);
   if (!parsed) return false;

@@ -29,6 +29,8 @@ class EscalationPolicy {
 
   // The censor learns an address the service uses (from its own copy of the app).
   void learn(const std::string& address);
+  // Prefixes blocked by other means (the registry): covered, but no escalation step.
+  void assume_blocked(const std::vector<std::string>& prefixes);
   // Whether the address is already covered by a block.
   [[nodiscard]] bool covered(const std::string& address) const;
   // If some learned address is not covered: escalates one level (staying at the last) and

@@ -1,0 +1,270 @@
+#include "censor/scenario/scenario.hpp"
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "censor/block/ipv4.hpp"
+
+namespace samizdat::censor {
+namespace {
+
+Error bad(const std::string& where, const std::string& what) {
+  return make_error(Errc::invalid_argument, where + ": " + what);
+}
+
+template <class View>
+std::vector<std::string> strings(View node) {
+  std::vector<std::string> out;
+  if (auto* array = node.as_array()) {
+    for (const auto& item : *array) {
+      if (auto value = item.template value<std::string>()) out.push_back(*value);
+    }
+  }
+  return out;
+}
+
+Result<BlockAction> block_action(const std::string& text, const std::string& where) {
+  if (text == "drop") return BlockAction::drop;
+  if (text == "reset") return BlockAction::reset;
+  return bad(where, "block must be \"drop\" or \"reset\", not \"" + text + "\"");
+}
+
+Status check_addresses(const std::vector<std::string>& addresses, const std::string& where) {
+  for (const auto& address : addresses) {
+    auto parsed = parse_ipv4(address);
+    if (!parsed) return bad(where, parsed.error().message);
+  }
+  return {};
+}
+
+}  // namespace
+
+const SubjectSpec* Scenario::subject(const std::string& name) const {
+  for (const auto& s : subjects) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::string Scenario::resolve_path(const std::string& relative) const {
+  std::filesystem::path p(relative);
+  if (p.is_absolute()) return relative;
+  return (std::filesystem::path(path).parent_path() / p).string();
+}
+
+Result<std::string> expand(const std::string& pattern, const std::map<std::string, std::string>& vars) {
+  std::string out;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '{') {
+      out += pattern[i];
+      continue;
+    }
+    std::size_t close = pattern.find('}', i);
+    if (close == std::string::npos) return make_error(Errc::invalid_argument, "unclosed '{' in: " + pattern);
+    const std::string name = pattern.substr(i + 1, close - i - 1);
+    auto it = vars.find(name);
+    if (it == vars.end()) {
+      return make_error(Errc::invalid_argument, "unknown placeholder {" + name + "} in: " + pattern);
+    }
+    out += it->second;
+    i = close;
+  }
+  return out;
+}
+
+Result<Scenario> parse_scenario(const std::string& text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin;
+    return make_error(Errc::malformed, path + ":" + where.str() + ": " + std::string(e.description()));
+  }
+  Scenario s;
+  s.path = path;
+  s.name = root["name"].value_or(std::filesystem::path(path).stem().string());
+  s.description = root["description"].value_or(std::string());
+  s.duration_s = root["duration_s"].value_or(30.0);
+  if (s.duration_s <= 0 || s.duration_s > 3600) return bad(path, "duration_s must be in (0, 3600]");
+
+  if (auto* hosts = root["host"].as_array()) {
+    for (const auto& node : *hosts) {
+      const auto* t = node.as_table();
+      if (t == nullptr) return bad(path, "[[host]] entries must be tables");
+      ScenarioHost host;
+      host.spec.name = (*t)["name"].value_or(std::string());
+      const std::string side = (*t)["side"].value_or(std::string("outside"));
+      if (side != "inside" && side != "outside") return bad(path, "host side must be inside or outside");
+      host.spec.side = side == "inside" ? Side::inside : Side::outside;
+      host.spec.addresses = strings((*t)["addresses"]);
+      SZ_CHECK(check_addresses(host.spec.addresses, path + " host " + host.spec.name));
+      host.dns_name = (*t)["dns_name"].value_or(std::string());
+      if (const auto* b = (*t)["bystander"].as_table()) {
+        BystanderSpec spec;
+        spec.kind = (*b)["kind"].value_or(std::string("tcp"));
+        spec.port = static_cast<std::uint16_t>((*b)["port"].value_or(spec.kind == "http" ? 80 : 7777));
+        if (spec.kind != "http" && spec.kind != "tcp") return bad(path, "bystander kind must be http or tcp");
+        host.bystander = spec;
+      }
+      s.hosts.push_back(std::move(host));
+    }
+  }
+  if (s.hosts.empty()) return bad(path, "a scenario needs [[host]] entries");
+
+  const auto service = root["service"];
+  s.service.host = service["host"].value_or(std::string());
+  s.service.port = static_cast<std::uint16_t>(service["port"].value_or(443));
+  s.service.dns_name = service["dns_name"].value_or(std::string());
+  s.service.sni = service["sni"].value_or(std::string());
+  s.service.addresses = strings(service["addresses"]);
+  SZ_CHECK(check_addresses(s.service.addresses, path + " [service]"));
+  if (s.service.host.empty() || s.service.addresses.empty()) {
+    return bad(path, "[service] needs host and addresses");
+  }
+
+  if (auto* subjects = root["subject"].as_table()) {
+    for (const auto& [key, node] : *subjects) {
+      const auto* t = node.as_table();
+      if (t == nullptr) continue;
+      SubjectSpec subject;
+      subject.name = std::string(key.str());
+      subject.description = (*t)["description"].value_or(std::string());
+      subject.server = (*t)["server"].value_or(std::string());
+      subject.send = (*t)["send"].value_or(std::string());
+      subject.receive = (*t)["receive"].value_or(std::string());
+      subject.fetch = (*t)["fetch"].value_or(std::string());
+      subject.requires_files = strings((*t)["requires"]);
+      subject.user_can_switch_address = (*t)["user_can_switch_address"].value_or(false);
+      if (const auto* vars = (*t)["vars"].as_table()) {
+        for (const auto& [name, value] : *vars) {
+          if (auto v = value.value<std::string>()) subject.vars[std::string(name.str())] = *v;
+        }
+      }
+      if (subject.server.empty() || subject.send.empty() || subject.receive.empty()) {
+        return bad(path, "[subject." + subject.name + "] needs server, send and receive command lines");
+      }
+      s.subjects.push_back(std::move(subject));
+    }
+  }
+  if (s.subjects.empty()) return bad(path, "a scenario needs at least one [subject.<name>]");
+
+  const auto messages = root["messages"];
+  s.messages.sender_host = messages["sender"].value_or(std::string());
+  s.messages.receiver_host = messages["receiver"].value_or(s.messages.sender_host);
+  s.messages.mailbox = messages["mailbox"].value_or(std::string("bob"));
+  s.messages.interval_s = messages["interval_s"].value_or(1.0);
+  s.messages.send_timeout_s = messages["send_timeout_s"].value_or(4.0);
+  s.messages.deliver_timeout_s = messages["deliver_timeout_s"].value_or(6.0);
+  s.messages.receive_poll_s = messages["receive_poll_s"].value_or(0.5);
+  s.messages.fetch_interval_s = messages["fetch_interval_s"].value_or(0.0);
+  s.messages.fetch_timeout_s = messages["fetch_timeout_s"].value_or(20.0);
+  s.messages.judge_after_s = messages["judge_after_s"].value_or(s.duration_s * 0.75);
+  if (s.messages.sender_host.empty()) return bad(path, "[messages] needs sender (an inside host)");
+  if (s.messages.interval_s < 0.05) return bad(path, "[messages] interval_s must be at least 0.05");
+
+  if (auto* events = root["event"].as_array()) {
+    for (const auto& node : *events) {
+      const auto* t = node.as_table();
+      if (t == nullptr) return bad(path, "[[event]] entries must be tables");
+      ScenarioEvent e;
+      e.at_s = (*t)["at_s"].value_or(0.0);
+      e.action = (*t)["action"].value_or(std::string());
+      e.file = (*t)["file"].value_or(std::string());
+      e.delay_s = (*t)["delay_s"].value_or(0.0);
+      e.block = SZ_TRY(block_action((*t)["block"].value_or(std::string("drop")), path + " event"));
+      e.poison_domains = (*t)["poison_domains"].value_or(true);
+      e.address = (*t)["address"].value_or(std::string());
+      e.domains = strings((*t)["domains"]);
+      e.text = (*t)["text"].value_or(std::string());
+      if (e.action == "registry" && e.file.empty()) return bad(path, "registry event needs file");
+      if (e.action == "move" && !parse_ipv4(e.address)) return bad(path, "move event needs an IPv4 address");
+      if (e.action != "registry" && e.action != "move" && e.action != "poison_dns" && e.action != "note") {
+        return bad(path, "event action must be registry, move, poison_dns or note, not '" + e.action + "'");
+      }
+      s.events.push_back(std::move(e));
+    }
+  }
+
+  const auto censor = root["censor"];
+  s.throttle_bits_per_second = static_cast<std::uint64_t>(censor["throttle_kbit_s"].value_or(150.0) * 1000);
+  s.dns_poisoned = strings(censor["dns_poison"]);
+  const auto esc = censor["escalation"];
+  s.escalation.enabled = esc["enabled"].value_or(false);
+  s.escalation.informants = strings(esc["informants"]);
+  if (auto* ports = esc["ports"].as_array()) {
+    for (const auto& p : *ports) s.escalation.ports.push_back(static_cast<std::uint16_t>(p.value_or(0)));
+  }
+  s.escalation.round_s = esc["round_s"].value_or(3.0);
+  s.escalation.start_s = esc["start_s"].value_or(0.0);
+  if (esc["levels"]) s.escalation.levels = strings(esc["levels"]);
+  s.escalation.cloud_ranges = strings(esc["cloud_ranges"]);
+  s.escalation.action =
+      SZ_TRY(block_action(esc["block"].value_or(std::string("drop")), path + " escalation"));
+
+  const auto dpi = censor["dpi"];
+  s.dpi_enabled = dpi["enabled"].value_or(true);
+  s.dpi.fully_encrypted = dpi["fully_encrypted"].value_or(false);
+  s.dpi.block_probability = dpi["block_probability"].value_or(0.26);
+  s.dpi.block_seconds = dpi["block_seconds"].value_or(180);
+  s.dpi.action = SZ_TRY(block_action(dpi["block"].value_or(std::string("drop")), path + " dpi"));
+  s.dpi.sni_reset = strings(dpi["sni_reset"]);
+  s.dpi.sni_throttle = strings(dpi["sni_throttle"]);
+  s.dpi.sni_flow_seconds = dpi["sni_flow_seconds"].value_or(600);
+  s.dpi.block_protocols = strings(dpi["block_protocols"]);
+  s.dpi.block_risks = strings(dpi["block_risks"]);
+  s.dpi.protocol_block_seconds = dpi["protocol_block_seconds"].value_or(180);
+  s.dpi.ndpi_max_packets = dpi["ndpi_max_packets"].value_or(24);
+  s.dpi.seed = static_cast<std::uint64_t>(dpi["seed"].value_or(0));
+
+  const auto prober = censor["prober"];
+  s.prober.enabled = prober["enabled"].value_or(false);
+  s.prober.read_timeout_s = prober["read_timeout_s"].value_or(2.0);
+  s.prober.block_on_replay = prober["block_on_replay"].value_or(true);
+  s.prober.block_on_threshold = prober["block_on_threshold"].value_or(true);
+  s.prober.action = SZ_TRY(block_action(prober["block"].value_or(std::string("drop")), path + " prober"));
+
+  const auto checks = root["bystander_checks"];
+  s.checks.from_host = checks["from"].value_or(std::string());
+  s.checks.interval_s = checks["interval_s"].value_or(5.0);
+  s.checks.timeout_s = checks["timeout_s"].value_or(2.0);
+
+  // Cross-references: every named host must exist and sit on the right side.
+  auto find_host = [&](const std::string& name) -> const ScenarioHost* {
+    for (const auto& h : s.hosts) {
+      if (h.spec.name == name) return &h;
+    }
+    return nullptr;
+  };
+  const auto* service_host = find_host(s.service.host);
+  if (service_host == nullptr || service_host->spec.side != Side::outside) {
+    return bad(path, "[service] host '" + s.service.host + "' must be an outside [[host]]");
+  }
+  for (const auto& name : {s.messages.sender_host, s.messages.receiver_host}) {
+    const auto* h = find_host(name);
+    if (h == nullptr || h->spec.side != Side::inside)
+      return bad(path, "message host '" + name + "' must be inside");
+  }
+  if (!s.checks.from_host.empty()) {
+    const auto* h = find_host(s.checks.from_host);
+    if (h == nullptr || h->spec.side != Side::inside)
+      return bad(path, "bystander_checks.from must be an inside host");
+  }
+  for (const auto& name : s.escalation.informants) {
+    if (find_host(name) == nullptr) return bad(path, "escalation informant '" + name + "' is not a host");
+  }
+  return s;
+}
+
+Result<Scenario> load_scenario(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(Errc::io, "cannot read scenario " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_scenario(text.str(), path);
+}
+
+}  // namespace samizdat::censor
