@@ -1,0 +1,41 @@
+// Bootstrap string: one line that gets a new client onto a network. It pins the
+// operator's Ed25519 key (which signs sender certificates, and later network maps) and
+// lists the endpoints to try.
+//
+//   "samizdat1:" base64url( version(1)=1 || operator_key(32) || count(1) || endpoint*count
+//                           || checksum(4) )
+//   endpoint = scheme(len8 str) || host(len8 str) || port(u16be) || server_static(32) || psk(32)
+//              || option_count(1) || (tag(1) || len8 str)*option_count
+//   tags: 1 = path, 2 = sni, 3 = host_header (each at most once, ascending)
+//   checksum = first 4 bytes of BLAKE2b-256("samizdat-bootstrap-v1" || all preceding bytes),
+//              so a damaged or truncated copy is reported as such.
+// The parser is strict: every length, range and character is checked and trailing
+// bytes are refused.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/keys.hpp"
+#include "transport/endpoint.hpp"
+#include "util/result.hpp"
+
+namespace samizdat::reach {
+
+inline constexpr std::string_view kBootstrapPrefix = "samizdat1:";
+inline constexpr std::size_t kMaxBootstrapEndpoints = 16;
+
+struct Bootstrap {
+  crypto::Ed25519Public operator_key{};
+  std::vector<transport::Endpoint> endpoints;  // in the operator's order of preference
+};
+
+// Errc::invalid_argument if an endpoint cannot be encoded (empty host, field too long,
+// no endpoints, more than kMaxBootstrapEndpoints).
+Result<std::string> encode_bootstrap(const Bootstrap& bootstrap);
+// Errc::invalid_argument with a message for people ("damaged: copy it again", "made for a
+// newer version: update the app", ...). Surrounding whitespace is ignored.
+Result<Bootstrap> parse_bootstrap(std::string_view text);
+
+}  // namespace samizdat::reach
