@@ -1,0 +1,315 @@
+#include "server/server_directory.hpp"
+
+#include <sys/stat.h>
+#include <toml++/toml.h>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "reach/bootstrap.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "util/encoding.hpp"
+
+namespace samizdat::server {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kConfigFile = "config.toml";
+constexpr const char* kDatabaseFile = "samizdat.db";
+constexpr const char* kBootstrapFile = "bootstrap.txt";
+
+Status write_file(const fs::path& file, std::string_view content, bool secret) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  if (!out)
+    return make_error(Errc::io, "cannot write " + file.string() + ": check the directory's permissions");
+  out << content;
+  out.close();
+  if (!out) return make_error(Errc::io, "writing " + file.string() + " failed (disk full?)");
+  if (secret && ::chmod(file.c_str(), 0600) != 0) {
+    return make_error(Errc::io, "cannot make " + file.string() + " private (chmod 0600)");
+  }
+  return {};
+}
+
+Result<std::string> read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return make_error(Errc::io, "cannot read " + file.string());
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+template <std::size_t N>
+Result<std::array<std::uint8_t, N>> read_key(const fs::path& file) {
+  auto text = SZ_TRY(read_file(file));
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  auto bytes = hex_decode(text);
+  if (!bytes.ok() || bytes->size() != N) {
+    return make_error(Errc::invalid_argument, file.string() + " does not hold a " + std::to_string(N) +
+                                                  "-byte key in hex: restore it from a backup");
+  }
+  std::array<std::uint8_t, N> out{};
+  std::copy(bytes->begin(), bytes->end(), out.begin());
+  return out;
+}
+
+// Binds port 0 on the URI's host to pick a free port now, so the config and the
+// bootstrap string name a fixed port.
+Result<std::string> pin_port(const std::string& uri) {
+  auto endpoint = SZ_TRY(transport::parse_endpoint_uri(uri));
+  if (endpoint.port != 0) return uri;
+  std::error_code ec;
+  auto address = asio::ip::make_address(endpoint.host, ec);
+  if (ec)
+    return make_error(Errc::invalid_argument, "listen host '" + endpoint.host + "' must be an IP address");
+  asio::io_context io;
+  asio::ip::tcp::acceptor probe(io);
+  probe.open(address.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
+  if (!ec) probe.bind({address, 0}, ec);
+  if (ec)
+    return make_error(Errc::network, "cannot pick a free port on " + endpoint.host + ": " + ec.message());
+  endpoint.port = probe.local_endpoint().port();
+  return endpoint.to_uri();
+}
+
+}  // namespace
+
+std::string render_server_config(const ServerConfig& c) {
+  auto list = [](const std::vector<std::string>& items) {
+    std::ostringstream out;
+    out << "[";
+    for (std::size_t i = 0; i < items.size(); ++i)
+      out << (i ? ", " : "") << toml::value<std::string>(items[i]);
+    out << "]";
+    return out.str();
+  };
+  std::ostringstream out;
+  out << "# samizdatd configuration. Keys live in keys/ (mode 0600); storage in samizdat.db.\n\n"
+      << "# Endpoints to listen on: SCHEME://HOST:PORT (tcp now; obfs/tls/wss later).\n"
+      << "listen = " << list(c.listen) << "\n\n"
+      << "# Endpoints clients are told to use (the bootstrap string). Empty: the listen list.\n"
+      << "# Set this when clients reach the server under another address (NAT, DNS name).\n"
+      << "advertise = " << list(c.advertise) << "\n\n"
+      << "# Worker threads (one io_context each); 0 = one per CPU core.\n"
+      << "threads = " << c.threads << "\n\n"
+      << "# Log level: trace, debug, info, warn, error, off (--log-level overrides it).\n"
+      << "log_level = " << toml::value<std::string>(c.log_level) << "\n\n"
+      << "# Connections that have not completed the Noise handshake by then are closed.\n"
+      << "handshake_timeout_ms = " << c.handshake_timeout_ms << "\n\n"
+      << "# Queued envelopes are deleted unread after this many days.\n"
+      << "retention_days = " << c.retention_days << "\n\n"
+      << "# How often expired envelopes are swept, in seconds.\n"
+      << "expiry_sweep_seconds = " << c.expiry_sweep_seconds << "\n\n"
+      << "# Largest sealed envelope accepted, in bytes (at most 262144).\n"
+      << "max_envelope_bytes = " << c.max_envelope_bytes << "\n\n"
+      << "# Envelopes a mailbox may hold before sends to it are refused.\n"
+      << "max_queued_per_mailbox = " << c.max_queued_per_mailbox << "\n\n"
+      << "# Recipients in one multi-recipient send.\n"
+      << "max_recipients_per_send = " << c.max_recipients_per_send << "\n\n"
+      << "# Per-connection request rate limit (token bucket): sustained rate and burst.\n"
+      << "requests_per_second = " << c.requests_per_second << "\n"
+      << "request_burst = " << c.request_burst << "\n";
+  return out.str();
+}
+
+Result<ServerConfig> load_server_config(const fs::path& file) {
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    std::ostringstream where;
+    where << error.source().begin;
+    return make_error(Errc::invalid_argument, file.string() + " is not valid TOML (" +
+                                                  std::string(error.description()) + " at " + where.str() +
+                                                  ")");
+  }
+  ServerConfig config;
+  auto bad = [&](std::string_view key, std::string_view what) {
+    return make_error(Errc::invalid_argument,
+                      file.string() + ": '" + std::string(key) + "' " + std::string(what));
+  };
+  static const std::vector<std::string> known = {"listen",
+                                                 "advertise",
+                                                 "threads",
+                                                 "log_level",
+                                                 "handshake_timeout_ms",
+                                                 "retention_days",
+                                                 "expiry_sweep_seconds",
+                                                 "max_envelope_bytes",
+                                                 "max_queued_per_mailbox",
+                                                 "max_recipients_per_send",
+                                                 "requests_per_second",
+                                                 "request_burst"};
+  for (const auto& [key, value] : table) {
+    (void)value;
+    if (std::find(known.begin(), known.end(), std::string(key.str())) == known.end()) {
+      return bad(key.str(), "is not a known option (a typo?)");
+    }
+  }
+  auto strings = [&](std::string_view key, std::vector<std::string>& out) -> Status {
+    auto node = table[key];
+    if (!node) return {};
+    auto* array = node.as_array();
+    if (array == nullptr) return bad(key, "must be a list of strings");
+    for (const auto& item : *array) {
+      auto text = item.value<std::string>();
+      if (!text) return bad(key, "must be a list of strings");
+      auto parsed = transport::parse_endpoint_uri(*text);
+      if (!parsed.ok()) return bad(key, "holds a bad endpoint: " + parsed.error().message);
+      out.push_back(*text);
+    }
+    return {};
+  };
+  auto integer = [&](std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) -> Status {
+    auto node = table[key];
+    if (!node) return {};
+    auto value = node.value<std::int64_t>();
+    if (!value || *value < min || *value > max) {
+      return bad(key, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+    }
+    out = *value;
+    return {};
+  };
+  auto real = [&](std::string_view key, double& out) -> Status {
+    auto node = table[key];
+    if (!node) return {};
+    auto value = node.value<double>();
+    if (!value || *value <= 0) return bad(key, "must be a positive number");
+    out = *value;
+    return {};
+  };
+  SZ_CHECK(strings("listen", config.listen));
+  SZ_CHECK(strings("advertise", config.advertise));
+  if (config.listen.empty()) return bad("listen", "must name at least one endpoint");
+  std::int64_t threads = 0;
+  SZ_CHECK(integer("threads", threads, 0, 1024));
+  config.threads = static_cast<std::size_t>(threads);
+  if (auto level = table["log_level"]) {
+    auto text = level.value<std::string>();
+    static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
+    if (!text || std::find(levels.begin(), levels.end(), *text) == levels.end()) {
+      return bad("log_level", "must be one of trace, debug, info, warn, error, off");
+    }
+    config.log_level = *text;
+  }
+  SZ_CHECK(integer("handshake_timeout_ms", config.handshake_timeout_ms, 100, 600'000));
+  SZ_CHECK(integer("retention_days", config.retention_days, 1, 3650));
+  SZ_CHECK(integer("expiry_sweep_seconds", config.expiry_sweep_seconds, 1, 86'400));
+  SZ_CHECK(integer("max_envelope_bytes", config.max_envelope_bytes, 1, 256 * 1024));
+  SZ_CHECK(integer("max_queued_per_mailbox", config.max_queued_per_mailbox, 1, 10'000'000));
+  SZ_CHECK(integer("max_recipients_per_send", config.max_recipients_per_send, 1, 1000));
+  SZ_CHECK(real("requests_per_second", config.requests_per_second));
+  SZ_CHECK(real("request_burst", config.request_burst));
+  return config;
+}
+
+Result<InitResult> init_server_directory(const fs::path& dir, std::vector<std::string> listen,
+                                         std::vector<std::string> advertise) {
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+    return make_error(Errc::already_exists,
+                      dir.string() + " is not empty: `samizdatd run --dir " + dir.string() +
+                          "` serves an existing server; pick a new directory to create another");
+  }
+  if (listen.empty()) listen.push_back("tcp://127.0.0.1:0");
+  ServerConfig config;
+  for (const auto& uri : listen) config.listen.push_back(SZ_TRY(pin_port(uri)));
+  for (const auto& uri : advertise) {
+    auto parsed = transport::parse_endpoint_uri(uri);
+    if (!parsed.ok()) return std::move(parsed).error();
+    config.advertise.push_back(uri);
+  }
+  fs::create_directories(dir / "keys", ec);
+  if (ec) return make_error(Errc::io, "cannot create " + dir.string() + ": " + ec.message());
+  fs::permissions(dir, fs::perms::owner_all, ec);
+  fs::permissions(dir / "keys", fs::perms::owner_all, ec);
+
+  crypto::ensure_initialized();
+  auto noise = crypto::X25519KeyPair::generate();
+  auto operator_key = crypto::Ed25519KeyPair::generate();
+  auto psk = crypto::Secret<32>::random();
+  SZ_CHECK(write_file(dir / "keys" / "noise_static.key", hex_encode(noise.secret_key.view()) + "\n", true));
+  SZ_CHECK(write_file(dir / "keys" / "operator.key",
+                      hex_encode(operator_key.secret_key.view().subspan(0, 32)) + "\n", true));
+  SZ_CHECK(write_file(dir / "keys" / "endpoint.psk", hex_encode(psk.view()) + "\n", true));
+  SZ_CHECK(write_file(dir / kConfigFile, render_server_config(config), false));
+  {
+    auto store = SZ_TRY(store::SqliteStore::open(dir / kDatabaseFile));
+    store->close();
+  }
+  auto loaded = SZ_TRY(load_server_directory(dir));
+  std::vector<transport::Endpoint> bound;
+  for (const auto& endpoint : loaded.options.listen) bound.push_back(endpoint);
+  auto bootstrap = SZ_TRY(make_bootstrap(loaded, bound));
+  SZ_CHECK(write_file(dir / kBootstrapFile, bootstrap + "\n", false));
+  return InitResult{bootstrap, config.listen};
+}
+
+Result<LoadedServer> load_server_directory(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return make_error(Errc::not_found,
+                      dir.string() + " is not a server directory: create one with `samizdatd init --dir " +
+                          dir.string() + "`");
+  }
+  if (!fs::exists(dir / kConfigFile, ec)) {
+    return make_error(Errc::not_found,
+                      (dir / kConfigFile).string() + " is missing: is this a samizdatd directory?");
+  }
+  LoadedServer loaded;
+  loaded.config = SZ_TRY(load_server_config(dir / kConfigFile));
+  auto noise_secret = SZ_TRY(read_key<32>(dir / "keys" / "noise_static.key"));
+  auto operator_seed = SZ_TRY(read_key<32>(dir / "keys" / "operator.key"));
+  auto psk = SZ_TRY(read_key<32>(dir / "keys" / "endpoint.psk"));
+  crypto::ensure_initialized();
+  auto& options = loaded.options;
+  options.noise_static =
+      std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::from_secret(noise_secret));
+  auto operator_key =
+      std::make_shared<crypto::Ed25519KeyPair>(crypto::Ed25519KeyPair::from_seed(operator_seed));
+  loaded.operator_key = operator_key->public_key;
+  options.certificate_key = operator_key;
+  sodium_memzero(noise_secret.data(), noise_secret.size());
+  sodium_memzero(operator_seed.data(), operator_seed.size());
+  for (const auto& uri : loaded.config.listen) {
+    auto endpoint = SZ_TRY(transport::parse_endpoint_uri(uri));
+    endpoint.psk = psk;
+    endpoint.server_static = options.noise_static->public_key;
+    options.listen.push_back(std::move(endpoint));
+  }
+  const auto& c = loaded.config;
+  options.database = dir / kDatabaseFile;
+  options.threads = c.threads;
+  options.handshake_timeout = std::chrono::milliseconds(c.handshake_timeout_ms);
+  options.expiry_sweep_interval = std::chrono::seconds(c.expiry_sweep_seconds);
+  options.store_limits.retention_ms = c.retention_days * 24LL * 3600 * 1000;
+  options.store_limits.max_envelope_bytes = static_cast<std::size_t>(c.max_envelope_bytes);
+  options.store_limits.max_queued_per_mailbox = static_cast<std::size_t>(c.max_queued_per_mailbox);
+  options.limits.max_envelope_bytes = static_cast<std::size_t>(c.max_envelope_bytes);
+  options.limits.max_recipients_per_send = static_cast<std::size_t>(c.max_recipients_per_send);
+  options.limits.requests_per_second = c.requests_per_second;
+  options.limits.request_burst = c.request_burst;
+  return loaded;
+}
+
+Result<std::string> make_bootstrap(const LoadedServer& loaded,
+                                   const std::vector<transport::Endpoint>& bound) {
+  reach::Bootstrap bootstrap;
+  bootstrap.operator_key = loaded.operator_key;
+  if (loaded.config.advertise.empty()) {
+    bootstrap.endpoints = bound;
+  } else {
+    const auto& key_source = bound.front();
+    for (const auto& uri : loaded.config.advertise) {
+      auto endpoint = SZ_TRY(transport::parse_endpoint_uri(uri));
+      endpoint.server_static = key_source.server_static;
+      endpoint.psk = key_source.psk;
+      bootstrap.endpoints.push_back(std::move(endpoint));
+    }
+  }
+  return reach::encode_bootstrap(bootstrap);
+}
+
+}  // namespace samizdat::server

@@ -1,0 +1,60 @@
+// The server directory that `samizdatd init` creates and `samizdatd run` serves from:
+//   DIR/config.toml          every option, each with a comment
+//   DIR/keys/noise_static.key  X25519 secret (hex), mode 0600
+//   DIR/keys/operator.key      Ed25519 seed (hex), mode 0600: signs sender certificates
+//   DIR/keys/endpoint.psk      the endpoints' PSK (hex), mode 0600
+//   DIR/samizdat.db          SQLite storage
+//   DIR/bootstrap.txt        the bootstrap string for clients
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "server/server.hpp"
+#include "util/result.hpp"
+
+namespace samizdat::server {
+
+struct ServerConfig {
+  std::vector<std::string> listen;     // endpoint URIs to bind
+  std::vector<std::string> advertise;  // endpoint URIs for the bootstrap string (empty = listen)
+  std::size_t threads = 0;
+  std::string log_level = "info";
+  std::int64_t handshake_timeout_ms = 10'000;
+  std::int64_t retention_days = 30;
+  std::int64_t expiry_sweep_seconds = 600;
+  std::int64_t max_envelope_bytes = 64 * 1024;
+  std::int64_t max_queued_per_mailbox = 10'000;
+  std::int64_t max_recipients_per_send = 100;
+  double requests_per_second = 50;
+  double request_burst = 200;
+};
+
+// Errc::invalid_argument naming the file, the key and what is wrong.
+Result<ServerConfig> load_server_config(const std::filesystem::path& file);
+std::string render_server_config(const ServerConfig& config);
+
+struct InitResult {
+  std::string bootstrap;
+  std::vector<std::string> listen;  // with the chosen ports
+};
+
+// Creates DIR (which must not exist or be empty). listen: URIs, default one loopback
+// tcp listener; port 0 picks a free port now and records it.
+Result<InitResult> init_server_directory(const std::filesystem::path& dir, std::vector<std::string> listen,
+                                         std::vector<std::string> advertise);
+
+struct LoadedServer {
+  ServerConfig config;
+  ServerOptions options;
+  crypto::Ed25519Public operator_key{};
+};
+// Reads config and keys; Errc::not_found for a missing directory, invalid_argument for
+// a bad config, io for unreadable keys.
+Result<LoadedServer> load_server_directory(const std::filesystem::path& dir);
+
+// The bootstrap string for these bound endpoints (advertised URIs replace host/port).
+Result<std::string> make_bootstrap(const LoadedServer& loaded, const std::vector<transport::Endpoint>& bound);
+
+}  // namespace samizdat::server
