@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
 #include <cctype>
 
 #include "crypto/e2e/prekeys.hpp"
@@ -131,8 +134,20 @@ asio::awaitable<Result<std::unique_ptr<Client>>> Client::init(asio::any_io_execu
 
 asio::awaitable<Result<ServerConnection*>> Client::connect(bool as_device) {
   auto& slot = as_device ? device_connection_ : anonymous_connection_;
+  bool& connecting = as_device ? connecting_device_ : connecting_anonymous_;
+  // One dial at a time per kind: a second dial would replace (and close) a connection
+  // another coroutine on this executor is already using.
+  while (connecting) {
+    asio::steady_timer pause(executor_, std::chrono::milliseconds(5));
+    co_await pause.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
   if (slot && slot->is_open()) co_return slot.get();
   slot.reset();
+  connecting = true;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{connecting};
   Error last = make_error(Errc::unavailable, "the bootstrap string lists no endpoint this client can use");
   for (const auto& endpoint : network_.endpoints) {
     auto connection = co_await ServerConnection::connect(executor_, endpoint,

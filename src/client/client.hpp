@@ -137,6 +137,8 @@ class Client {
   std::unique_ptr<ServerConnection> device_connection_;
   std::unique_ptr<ServerConnection> anonymous_connection_;
   bool flushing_ = false;
+  bool connecting_device_ = false;
+  bool connecting_anonymous_ = false;
   bool flush_again_ = false;
   bool checked_prekeys_ = false;
   std::uint64_t last_processed_id_ = 0;

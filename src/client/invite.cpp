@@ -61,7 +61,7 @@ Result<Invite> Invite::parse(std::string_view text) {
   auto body = base64url_decode(text.substr(kInvitePrefix.size()));
   if (!body.ok()) {
     return make_error(Errc::invalid_argument,
-                      "invite is damaged (" + body.error().message + "): copy it again");
+                      "invite is damaged (" + body.error().message + "): was it copied completely?");
   }
   if (body->size() != kBodySize + kChecksumSize) {
     return make_error(Errc::invalid_argument, "invite has the wrong length (" + std::to_string(body->size()) +
