@@ -54,7 +54,9 @@ TEST(StoredBytesTest, EnvelopeRowsHoldOnlyMailboxCiphertextAndTimes) {
   TempDir dir;
   { ASSERT_TRUE(open_store(dir.path() / "server.db")); }
   EXPECT_EQ(columns_of(dir.path() / "server.db", "envelopes"),
-            (std::set<std::string>{"id", "mailbox", "received_at", "expires_at", "ciphertext"}));
+            (std::set<std::string>{"id", "mailbox_no", "received_at", "expires_at", "ciphertext"}));
+  EXPECT_EQ(columns_of(dir.path() / "server.db", "mailboxes"),
+            (std::set<std::string>{"mailbox_no", "mailbox"}));
 }
 
 TEST(StoredBytesTest, AcknowledgedAndExpiredCiphertextsAreErasedFromTheFile) {

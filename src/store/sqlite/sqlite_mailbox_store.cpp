@@ -4,7 +4,6 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "crypto/secret.hpp"
 #include "util/clock.hpp"
@@ -46,7 +45,7 @@ Result<std::int64_t> SqliteMailboxStore::load_next_id(Connection& db) {
 SqliteMailboxStore::SqliteMailboxStore(GroupCommitWriter& writer, ReaderPool& readers, StoreLimits limits,
                                        std::int64_t next_id)
     : writer_(writer), readers_(readers), limits_(limits), next_id_(next_id) {
-  writer_.on_rollback([this] { queued_.clear(); });
+  writer_.on_rollback([this] { states_.clear(); });
 }
 
 void SqliteMailboxStore::append(std::vector<NewEnvelope> envelopes, AppendCallback done) {
@@ -55,15 +54,28 @@ void SqliteMailboxStore::append(std::vector<NewEnvelope> envelopes, AppendCallba
       std::move(done)));
 }
 
-Result<std::int64_t> SqliteMailboxStore::queued(Connection& db, const MailboxId& mailbox) {
-  if (auto found = queued_.find(mailbox); found != queued_.end()) return found->second;
-  auto stmt = SZ_TRY(db.prepare("SELECT count(*) FROM envelopes WHERE mailbox = ?1"));
-  stmt->bind(1, ByteView(mailbox));
-  SZ_TRY(stmt->step("counting a mailbox's envelopes"));
-  std::int64_t n = stmt->column_int64(0);
-  if (queued_.size() >= kMaxCachedMailboxes) queued_.clear();
-  queued_.emplace(mailbox, n);
-  return n;
+Result<SqliteMailboxStore::MailboxState*> SqliteMailboxStore::find_state(Connection& db,
+                                                                         const MailboxId& mailbox) {
+  if (auto found = states_.find(mailbox); found != states_.end()) return &found->second;
+  auto lookup = SZ_TRY(db.prepare(
+      "SELECT mailbox_no, (SELECT count(*) FROM envelopes WHERE envelopes.mailbox_no = mailboxes.mailbox_no) "
+      "FROM mailboxes WHERE mailbox = ?1"));
+  lookup->bind(1, ByteView(mailbox));
+  if (!SZ_TRY(lookup->step("looking up a mailbox"))) return static_cast<MailboxState*>(nullptr);
+  if (states_.size() >= kMaxCachedMailboxes) states_.clear();
+  auto [it, inserted] =
+      states_.emplace(mailbox, MailboxState{lookup->column_int64(0), lookup->column_int64(1)});
+  return &it->second;
+}
+
+Result<SqliteMailboxStore::MailboxState*> SqliteMailboxStore::create_state(Connection& db,
+                                                                           const MailboxId& mailbox) {
+  if (MailboxState* state = SZ_TRY(find_state(db, mailbox))) return state;
+  auto insert = SZ_TRY(db.prepare("INSERT INTO mailboxes (mailbox) VALUES (?1)"));
+  insert->bind(1, ByteView(mailbox));
+  SZ_CHECK(insert->run("adding a mailbox"));
+  auto [it, inserted] = states_.emplace(mailbox, MailboxState{sqlite3_last_insert_rowid(db.handle()), 0});
+  return &it->second;
 }
 
 Result<std::vector<StoredEnvelopeId>> SqliteMailboxStore::apply_append(
@@ -101,7 +113,8 @@ Result<std::vector<StoredEnvelopeId>> SqliteMailboxStore::apply_append(
     }
   }
   for (const auto& [mailbox, n] : adding) {
-    std::int64_t present = SZ_TRY(queued(db, *mailbox));
+    MailboxState* state = SZ_TRY(find_state(db, *mailbox));
+    std::int64_t present = state != nullptr ? state->queued : 0;
     if (present + n > static_cast<std::int64_t>(limits_.max_queued_per_mailbox)) {
       return make_error(Errc::limit_exceeded,
                         fmt::format("{} is full ({} envelopes queued, the limit is {}): the recipient must "
@@ -111,26 +124,27 @@ Result<std::vector<StoredEnvelopeId>> SqliteMailboxStore::apply_append(
   }
 
   auto insert =
-      SZ_TRY(db.prepare("INSERT INTO envelopes (id, mailbox, received_at, expires_at, ciphertext) VALUES "
+      SZ_TRY(db.prepare("INSERT INTO envelopes (id, mailbox_no, received_at, expires_at, ciphertext) VALUES "
                         "(?1, ?2, ?3, ?4, ?5)"));
   const std::int64_t now = unix_millis();
   const std::int64_t latest_expiry = now + limits_.retention_ms;
   std::vector<StoredEnvelopeId> ids;
   ids.reserve(envelopes.size());
   for (const auto& envelope : envelopes) {
+    MailboxState* state = SZ_TRY(create_state(db, envelope.mailbox));
     std::int64_t id = next_id_++;
     std::int64_t expires =
         envelope.expires_at_ms == 0 ? latest_expiry : std::min(envelope.expires_at_ms, latest_expiry);
     insert->bind(1, id);
-    insert->bind(2, ByteView(envelope.mailbox));
+    insert->bind(2, state->number);
     insert->bind(3, now);
     insert->bind(4, expires);
     insert->bind(5, ByteView(envelope.ciphertext));
     SZ_CHECK(insert->run("storing an envelope"));
     insert->reset();
     ids.push_back(id);
+    ++state->queued;
   }
-  for (const auto& [mailbox, n] : adding) queued_[*mailbox] += n;
   return ids;
 }
 
@@ -153,19 +167,19 @@ void SqliteMailboxStore::ack(const MailboxId& mailbox, std::vector<StoredEnvelop
 Result<std::size_t> SqliteMailboxStore::apply_ack(Connection& db, const MailboxId& mailbox,
                                                   const std::vector<StoredEnvelopeId>& ids) {
   if (ids.empty()) return std::size_t{0};
+  MailboxState* state = SZ_TRY(find_state(db, mailbox));
+  if (state == nullptr) return std::size_t{0};  // nothing was ever queued there
   SZ_CHECK(record_high_water(db));
-  auto stmt = SZ_TRY(db.prepare("DELETE FROM envelopes WHERE id = ?1 AND mailbox = ?2"));
+  auto stmt = SZ_TRY(db.prepare("DELETE FROM envelopes WHERE id = ?1 AND mailbox_no = ?2"));
   std::size_t deleted = 0;
   for (StoredEnvelopeId id : ids) {
     stmt->bind(1, id);
-    stmt->bind(2, ByteView(mailbox));
+    stmt->bind(2, state->number);
     SZ_CHECK(stmt->run("deleting an acknowledged envelope"));
     stmt->reset();
     deleted += static_cast<std::size_t>(db.changes());
   }
-  if (auto found = queued_.find(mailbox); found != queued_.end()) {
-    found->second -= static_cast<std::int64_t>(deleted);
-  }
+  state->queued -= static_cast<std::int64_t>(deleted);
   return deleted;
 }
 
@@ -189,22 +203,15 @@ void SqliteMailboxStore::expire_from(std::int64_t now_ms, std::size_t deleted_so
 
 Result<std::size_t> SqliteMailboxStore::apply_expire_chunk(Connection& db, std::int64_t now_ms) {
   SZ_CHECK(record_high_water(db));
-  auto stmt = SZ_TRY(db.prepare(
-      "DELETE FROM envelopes WHERE id IN "
-      "(SELECT id FROM envelopes WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2) RETURNING mailbox"));
+  auto stmt =
+      SZ_TRY(db.prepare("DELETE FROM envelopes WHERE id IN "
+                        "(SELECT id FROM envelopes WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)"));
   stmt->bind(1, now_ms);
   stmt->bind(2, kExpireChunk);
-  std::size_t deleted = 0;
-  for (;;) {
-    bool row = SZ_TRY(stmt->step("deleting expired envelopes"));
-    if (!row) break;
-    ++deleted;
-    ByteView mailbox = stmt->column_blob(0);
-    if (mailbox.size() != kMailboxIdSize) continue;
-    MailboxId key;
-    std::memcpy(key.data(), mailbox.data(), key.size());
-    if (auto found = queued_.find(key); found != queued_.end()) --found->second;
-  }
+  SZ_CHECK(stmt->run("deleting expired envelopes"));
+  auto deleted = static_cast<std::size_t>(db.changes());
+  // Sweeps are rare: recounting the affected mailboxes lazily is simpler than tracking them.
+  if (deleted > 0) states_.clear();
   return deleted;
 }
 
@@ -216,7 +223,8 @@ Result<std::vector<StoredEnvelope>> SqliteMailboxStore::fetch(const MailboxId& m
   auto db = SZ_TRY(readers_.acquire());
   auto stmt =
       SZ_TRY(db->prepare("SELECT id, received_at, expires_at, ciphertext FROM envelopes "
-                         "WHERE mailbox = ?1 AND id > ?2 AND expires_at > ?3 ORDER BY id LIMIT ?4"));
+                         "WHERE mailbox_no = (SELECT mailbox_no FROM mailboxes WHERE mailbox = ?1) "
+                         "AND id > ?2 AND expires_at > ?3 ORDER BY id LIMIT ?4"));
   stmt->bind(1, ByteView(mailbox));
   stmt->bind(2, after_id);
   stmt->bind(3, unix_millis());
@@ -240,7 +248,9 @@ Result<std::vector<StoredEnvelope>> SqliteMailboxStore::fetch(const MailboxId& m
 
 Result<std::size_t> SqliteMailboxStore::count(const MailboxId& mailbox) {
   auto db = SZ_TRY(readers_.acquire());
-  auto stmt = SZ_TRY(db->prepare("SELECT count(*) FROM envelopes WHERE mailbox = ?1"));
+  auto stmt =
+      SZ_TRY(db->prepare("SELECT count(*) FROM envelopes WHERE mailbox_no = (SELECT mailbox_no FROM "
+                         "mailboxes WHERE mailbox = ?1)"));
   stmt->bind(1, ByteView(mailbox));
   SZ_TRY(stmt->step("counting a mailbox's envelopes"));
   return static_cast<std::size_t>(stmt->column_int64(0));

@@ -45,7 +45,14 @@ class SqliteMailboxStore final : public MailboxStore {
   Result<std::size_t> apply_ack(Connection& db, const MailboxId& mailbox,
                                 const std::vector<StoredEnvelopeId>& ids);
   Result<std::size_t> apply_expire_chunk(Connection& db, std::int64_t now_ms);
-  Result<std::int64_t> queued(Connection& db, const MailboxId& mailbox);
+  // What the writer knows about a mailbox that has a row in `mailboxes`.
+  struct MailboxState {
+    std::int64_t number = 0;  // mailboxes.mailbox_no
+    std::int64_t queued = 0;  // envelopes stored
+  };
+  // The cached state, loaded on a miss; nullptr when the mailbox has no row yet.
+  Result<MailboxState*> find_state(Connection& db, const MailboxId& mailbox);
+  Result<MailboxState*> create_state(Connection& db, const MailboxId& mailbox);
   Status record_high_water(Connection& db);
   void expire_from(std::int64_t now_ms, std::size_t deleted_so_far, CountCallback done);
 
@@ -54,9 +61,10 @@ class SqliteMailboxStore final : public MailboxStore {
   StoreLimits limits_;
 
   // Writer-thread state. next_id_ only grows (ids of rolled-back batches are skipped, never
-  // reused). queued_ caches per-mailbox counts for the limit check; dropped on rollback.
+  // reused). states_ caches mailbox numbers and counts for the limit check; dropped on
+  // rollback and after expiry.
   std::int64_t next_id_;
-  std::unordered_map<MailboxId, std::int64_t, MailboxIdHash> queued_;
+  std::unordered_map<MailboxId, MailboxState, MailboxIdHash> states_;
 };
 
 }  // namespace samizdat::store::sqlite

@@ -98,8 +98,7 @@ constexpr const char* kWriterPragmas =
 
 Status prepare_database(Connection& db, const std::filesystem::path& file, bool check_integrity) {
   // The first read of the header: junk and foreign files are refused here.
-  SZ_TRY(db.query_int("SELECT count(*) FROM sqlite_schema",
-                      fmt::format("reading the database {}", file.string())));
+  SZ_CHECK(db.exec("SELECT count(*) FROM sqlite_schema", "reading the database header"));
   std::string mode = SZ_TRY(query_text(db, "PRAGMA journal_mode = WAL", "switching to WAL mode"));
   if (mode != "wal") {
     return make_error(Errc::storage,
