@@ -18,6 +18,11 @@ add_library(asio INTERFACE)
 target_include_directories(asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
 target_compile_definitions(asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
 target_link_libraries(asio INTERFACE Threads::Threads)
+# Asio 1.22 turns on co_await under clang only with libc++'s <experimental/coroutine>; clang 14
+# with libstdc++ 12 (the fuzz build) has C++20 <coroutine>, so enable it explicitly.
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  target_compile_definitions(asio INTERFACE ASIO_HAS_CO_AWAIT=1 ASIO_HAS_STD_COROUTINE=1)
+endif()
 if(SAMIZDAT_TESTS)
   find_package(GTest REQUIRED)
 endif()
