@@ -150,8 +150,11 @@ asio::awaitable<Result<ServerConnection*>> Client::connect(bool as_device) {
   } reset{connecting};
   Error last = make_error(Errc::unavailable, "the bootstrap string lists no endpoint this client can use");
   for (const auto& endpoint : network_.endpoints) {
-    auto connection = co_await ServerConnection::connect(executor_, endpoint,
-                                                         as_device ? device_key_ : nullptr, options_.timeout);
+    // A named argument, not `as_device ? device_key_ : nullptr` inside the co_await:
+    // GCC 12 destroys such a conditional's temporary twice.
+    std::shared_ptr<const crypto::X25519KeyPair> key;
+    if (as_device) key = device_key_;
+    auto connection = co_await ServerConnection::connect(executor_, endpoint, std::move(key), options_.timeout);
     if (connection.ok()) {
       slot = std::move(*connection);
       co_return slot.get();
