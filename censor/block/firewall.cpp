@@ -78,7 +78,21 @@ std::string Firewall::nft_script(const FirewallOptions& options) {
   // One token bucket per direction of each throttled flow, like the TSPU's per-flow policer.
   s += "  set sni_throttle_buckets { type ipv4_addr . inet_service . ipv4_addr . inet_service; "
        "flags dynamic,timeout; timeout 10m; }\n";
+  s += "  set judged { type ipv4_addr . inet_service . ipv4_addr . inet_service; flags timeout; timeout 30m; "
+       "}\n";
+  s += "  counter c_held_for_dpi {}\n";
   s += "  chain filter_forward {\n    type filter hook forward priority 0; policy accept;\n";
+  if (!options.hold_until_judged.empty()) {
+    std::string interfaces;
+    for (const auto& name : options.hold_until_judged)
+      interfaces += (interfaces.empty() ? "\"" : ", \"") + name + "\"";
+    // A data packet is one with PSH, or one too long to be a bare ACK (IP 20 + TCP <= 60).
+    const std::string flow = "ip saddr . tcp sport . ip daddr . tcp dport != @judged";
+    s += "    iifname { " + interfaces + " } tcp flags & (psh | syn | rst) == psh " + flow +
+         " counter name c_held_for_dpi drop\n";
+    s += "    iifname { " + interfaces + " } tcp flags & (syn | rst) == 0 ip length > 80 " + flow +
+         " counter name c_held_for_dpi drop\n";
+  }
   for (const char* m : address_sets) {
     s += std::string("    ip daddr @") + m + "_drop counter name c_" + m + "_drop drop\n";
     s += std::string("    ip daddr @") + m + "_reset meta l4proto tcp counter name c_" + m +
@@ -170,6 +184,15 @@ Status Firewall::mark_flow(Mechanism mechanism, const std::string& client, std::
   return nft("add element inet " + std::string(kTable) + " " + set_name(mechanism, BlockAction::drop) +
              " { " + client + " . " + std::to_string(client_port) + " . " + server + " . " +
              std::to_string(server_port) + " timeout " + std::to_string(seconds) + "s }");
+}
+
+Status Firewall::mark_judged(const std::string& client, std::uint16_t client_port, const std::string& server,
+                             std::uint16_t server_port) {
+  if (!is_valid_ipv4_prefix(client) || !is_valid_ipv4_prefix(server)) {
+    return make_error(Errc::invalid_argument, "bad flow " + client + " -> " + server);
+  }
+  return nft("add element inet " + std::string(kTable) + " judged { " + client + " . " +
+             std::to_string(client_port) + " . " + server + " . " + std::to_string(server_port) + " }");
 }
 
 Result<std::map<std::string, std::uint64_t>> Firewall::packet_counters() const {

@@ -30,6 +30,10 @@ std::string to_string(BlockAction action);
 
 struct FirewallOptions {
   std::uint64_t throttle_bits_per_second = 150'000;  // TSPU on Twitter, March 2021
+  // Interfaces facing the clients. When set, the first data packets of every new TCP flow
+  // arriving on them are held (dropped, so the client retransmits) until the DPI has judged
+  // the flow: this stands in for an inline DPI box, which this kernel cannot host (no NFQUEUE).
+  std::vector<std::string> hold_until_judged;
 };
 
 class Firewall {
@@ -47,6 +51,9 @@ class Firewall {
   // One TCP flow (client side first) marked for SNI reset or throttling for `seconds`.
   Status mark_flow(Mechanism mechanism, const std::string& client, std::uint16_t client_port,
                    const std::string& server, std::uint16_t server_port, int seconds);
+  // The DPI has judged this flow: its packets are no longer held.
+  Status mark_judged(const std::string& client, std::uint16_t client_port, const std::string& server,
+                     std::uint16_t server_port);
   // Packets each mechanism's rules matched, keyed "<mechanism>_<action>".
   Result<std::map<std::string, std::uint64_t>> packet_counters() const;
   // The current elements of a set, as nft prints them.

@@ -246,6 +246,12 @@ void PassiveDpi::on_first_payload(Flow& flow, ByteView payload) {
     }
     if (callbacks_.on_suspect) callbacks_.on_suspect({server, flow.server_port, to_bytes(payload)});
   }
+  if (policy_.inline_hold) {
+    // Verdict is in place (blocks added above): release the flow's held packets.
+    if (auto s = firewall_->mark_judged(client, flow.client_port, server, flow.server_port); !s) {
+      actions.push_back("release FAILED: " + s.error().message);
+    }
+  }
   std::lock_guard lock(mutex_);
   FlowRecord& record = records_[flow.record];
   record.first_payload_length = payload.size();

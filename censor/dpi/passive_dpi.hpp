@@ -37,8 +37,11 @@ struct DpiPolicy {
   std::vector<std::string> block_protocols;
   std::vector<std::string> block_risks;
   int protocol_block_seconds = 180;
-  int ndpi_max_packets = 24;  // give up and take nDPI's guess after this many packets
-  std::uint64_t seed = 0;     // 0: random; otherwise a reproducible coin for the probability
+  int ndpi_max_packets = 24;
+  // The firewall holds each flow's first data packets until judged (FirewallOptions::
+  // hold_until_judged); the DPI must then mark every judged flow.
+  bool inline_hold = false;  // give up and take nDPI's guess after this many packets
+  std::uint64_t seed = 0;    // 0: random; otherwise a reproducible coin for the probability
 };
 
 // One TCP flow as the DPI saw it (for the report).

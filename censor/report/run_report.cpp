@@ -288,12 +288,18 @@ Status RunReport::write(const std::string& dir) const {
   if (broken_at.empty()) data << "0 0\n";
   for (const auto& [t, n] : broken_at) data << t << " " << n << "\n";
   SZ_CHECK(write_file(dir + "/timeline.dat", data.str()));
+  // Explicit ranges: gnuplot refuses an autoscaled range that collapses to one value.
+  double y_max = 100;
+  for (const auto& m : messages) y_max = std::max(y_max, m.deliver_ms * 1.1);
+  std::set<std::string> bystander_names;
+  for (const auto& c : bystander_checks) bystander_names.insert(c.name);
   std::ostringstream gp;
   gp << "set terminal pngcairo size 1100,520 noenhanced\n"
      << "set output '" << dir << "/timeline.png'\n"
      << "set title '" << scenario << " / " << subject << "'\n"
      << "set xlabel 'time (s)'\nset ylabel 'time to deliver (ms)'\nset y2label 'bystanders broken'\n"
-     << "set xrange [0:" << duration_s << "]\nset yrange [-50:*]\nset y2range [0:*]\nset y2tics 1\n"
+     << "set xrange [0:" << duration_s << "]\nset yrange [-50:" << y_max
+     << "]\nset y2range [0:" << std::max<std::size_t>(1, bystander_names.size()) << "]\nset y2tics 1\n"
      << "set ytics nomirror\nset key outside bottom center horizontal\nset grid\n";
   int arrow = 1;
   for (const auto& t : timeline) {

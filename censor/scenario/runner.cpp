@@ -171,8 +171,15 @@ class ScenarioRun {
       specs.push_back(spec);
     }
     topology_ = SZ_TRY(Topology::create(specs));
-    firewall_ = SZ_TRY(Firewall::install(topology_->censor_ns(),
-                                         {.throttle_bits_per_second = sc_.throttle_bits_per_second}));
+    // First-packet rules need the verdict before the server answers: hold packets until judged.
+    const bool first_packet_rules =
+        sc_.dpi_enabled &&
+        (sc_.dpi.fully_encrypted || !sc_.dpi.sni_reset.empty() || !sc_.dpi.sni_throttle.empty());
+    FirewallOptions firewall_options{.throttle_bits_per_second = sc_.throttle_bits_per_second};
+    if (first_packet_rules && sc_.dpi_inline) {
+      firewall_options.hold_until_judged = topology_->censor_interfaces(Side::inside);
+    }
+    firewall_ = SZ_TRY(Firewall::install(topology_->censor_ns(), firewall_options));
     announced_address_ = sc_.service.addresses.front();
 
     DnsOptions dns;
@@ -211,6 +218,7 @@ class ScenarioRun {
           }));
     }
     DpiPolicy policy = sc_.dpi;
+    policy.inline_hold = !firewall_options.hold_until_judged.empty();
     if (!sc_.dpi_enabled) {
       // Capture still runs (escalation learns from it), but judges nothing.
       policy.fully_encrypted = false;

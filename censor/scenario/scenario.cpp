@@ -207,6 +207,7 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
 
   const auto dpi = censor["dpi"];
   s.dpi_enabled = dpi["enabled"].value_or(true);
+  s.dpi_inline = dpi["inline"].value_or(true);
   s.dpi.fully_encrypted = dpi["fully_encrypted"].value_or(false);
   s.dpi.block_probability = dpi["block_probability"].value_or(0.26);
   s.dpi.block_seconds = dpi["block_seconds"].value_or(180);

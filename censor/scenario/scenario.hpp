@@ -106,6 +106,7 @@ struct Scenario {
   std::vector<ScenarioEvent> events;
   EscalationSpec escalation;
   bool dpi_enabled = true;
+  bool dpi_inline = true;  // hold first data packets until judged (when first-packet rules are on)
   DpiPolicy dpi;
   ProberPolicy prober;
   std::uint64_t throttle_bits_per_second = 150'000;
