@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "censor/scenario/scenario.hpp"
+
+namespace samizdat::censor {
+namespace {
+
+TEST(ScenarioFile, EveryShippedScenarioParsesWithControlAndSamizdatSubjects) {
+  int count = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(SAMIZDAT_SOURCE_DIR) + "/censor/scenarios")) {
+    if (entry.path().extension() != ".toml") continue;
+    ++count;
+    auto scenario = load_scenario(entry.path().string());
+    ASSERT_TRUE(scenario.ok()) << scenario.error().message;
+    EXPECT_NE(scenario->subject("control"), nullptr) << entry.path();
+    EXPECT_NE(scenario->subject("samizdat"), nullptr) << entry.path();
+  }
+  EXPECT_EQ(count, 4);  // rkn-2018, gfw-2023, tspu-2021, dpi-classify
+}
+
+TEST(ScenarioFile, ExpandsPlaceholdersAndRefusesUnknownOnes) {
+  EXPECT_EQ(*expand("{control} send --server {server_addr}:{port}",
+                    {{"control", "/c"}, {"server_addr", "192.0.2.1"}, {"port", "443"}}),
+            "/c send --server 192.0.2.1:443");
+  auto typo = expand("{contorl} x", {{"control", "/c"}});
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().message.find("{contorl}"), std::string::npos);
+  EXPECT_FALSE(expand("{unclosed", {}).ok());
+}
+
+TEST(ScenarioFile, RejectsAServiceHostThatIsInside) {
+  auto s = parse_scenario(R"(
+[[host]]
+name = "client"
+side = "inside"
+addresses = ["10.10.0.2"]
+[service]
+host = "client"
+addresses = ["10.10.0.2"]
+[subject.control]
+server = "a"
+send = "b"
+receive = "c"
+[messages]
+sender = "client"
+)",
+                          "inline.toml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("outside"), std::string::npos);
+}
+
+TEST(ScenarioFile, ReportsTomlSyntaxErrorsWithTheirPosition) {
+  auto s = parse_scenario("name = \n", "broken.toml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, Errc::malformed);
+  EXPECT_NE(s.error().message.find("broken.toml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace samizdat::censor
