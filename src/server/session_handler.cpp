@@ -5,7 +5,6 @@
 #include "crypto/e2e/sender_certificate.hpp"
 #include "server/registration.hpp"
 #include "server/store_call.hpp"
-#include "transport/coro_result.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
 #include "wire/message_codec.hpp"
@@ -145,98 +144,121 @@ asio::awaitable<Result<wire::ServerMessage>> SessionHandler::dispatch(const wire
   co_return make_error(Errc::protocol, "unknown or empty request: this server may be older than the client");
 }
 
-asio::awaitable<Result<wire::ServerMessage>> SessionHandler::register_device(
-    const wire::RegisterDevice& request) {
-  auto identity = SZ_CO_TRY(field<32>(request.identity_key(), "identity_key"));
-  auto noise_key = SZ_CO_TRY(field<32>(request.noise_static_key(), "noise_static_key"));
-  auto signature = SZ_CO_TRY(field<64>(request.signature(), "signature"));
-  if (request.device_id() == 0) co_return make_error(Errc::invalid_argument, "device_id must be at least 1");
+// Coroutine bodies below avoid SZ_TRY-style statement expressions and temporaries with
+// destructors inside co_await expressions (GCC 12 miscompiles both); validation lives in
+// plain functions.
+
+Result<store::DeviceRecord> SessionHandler::parse_registration(const wire::RegisterDevice& request) {
+  auto identity = SZ_TRY(field<32>(request.identity_key(), "identity_key"));
+  auto noise_key = SZ_TRY(field<32>(request.noise_static_key(), "noise_static_key"));
+  auto signature = SZ_TRY(field<64>(request.signature(), "signature"));
+  if (request.device_id() == 0) return make_error(Errc::invalid_argument, "device_id must be at least 1");
   if (!verify_registration(identity, request.device_id(), noise_key, signature).ok()) {
-    co_return make_error(Errc::auth_failed, "registration signature does not verify under the identity key");
+    return make_error(Errc::auth_failed, "registration signature does not verify under the identity key");
   }
   store::DeviceRecord record;
   record.mailbox = crypto::e2e::mailbox_id(identity, request.device_id());
   record.identity_key = identity;
   record.device_id = request.device_id();
   record.noise_static_key = noise_key;
+  return record;
+}
+
+asio::awaitable<Result<wire::ServerMessage>> SessionHandler::register_device(
+    const wire::RegisterDevice& request) {
+  auto record = parse_registration(request);
+  if (!record.ok()) co_return std::move(record).error();
   auto& keys = context_.keys;
-  auto done = co_await store_call<void>(
-      executor_, [&keys, record](auto callback) { keys.register_device(record, std::move(callback)); });
+  auto start = [&keys, device = *record](auto callback) {
+    keys.register_device(device, std::move(callback));
+  };
+  auto done = co_await store_call<void>(executor_, std::move(start));
   if (!done.ok()) co_return std::move(done).error();
-  spdlog::debug("registered device {} of identity {}", record.device_id,
-                store::describe_mailbox(record.identity_key));
+  spdlog::debug("registered device {} at mailbox {}", record->device_id,
+                store::describe_mailbox(record->mailbox));
   wire::ServerMessage reply;
-  reply.mutable_device_registered()->set_mailbox(as_string(record.mailbox));
+  reply.mutable_device_registered()->set_mailbox(as_string(record->mailbox));
   co_return reply;
 }
 
-asio::awaitable<Result<wire::ServerMessage>> SessionHandler::upload_prekeys(
-    const wire::UploadPrekeys& request) {
-  const auto* device = SZ_CO_TRY(require_device());
-  const auto mailbox = device->mailbox;
+Result<SessionHandler::PrekeyUpload> SessionHandler::parse_prekey_upload(const wire::UploadPrekeys& request) {
+  const auto* device = SZ_TRY(require_device());
+  PrekeyUpload upload;
+  upload.mailbox = device->mailbox;
   if (static_cast<std::size_t>(request.one_time_prekeys_size()) > context_.limits.max_prekeys_per_upload) {
-    co_return make_error(Errc::limit_exceeded, "at most " +
-                                                   std::to_string(context_.limits.max_prekeys_per_upload) +
-                                                   " one-time prekeys per upload: send them in batches");
+    return make_error(Errc::limit_exceeded, "at most " +
+                                                std::to_string(context_.limits.max_prekeys_per_upload) +
+                                                " one-time prekeys per upload: send them in batches");
   }
-  std::vector<store::OneTimePrekey> one_time;
   for (const auto& prekey : request.one_time_prekeys()) {
-    auto key = SZ_CO_TRY(field<32>(prekey.public_key(), "one-time prekey public_key"));
-    one_time.push_back(store::OneTimePrekey{prekey.id(), to_bytes(key)});
+    auto key = SZ_TRY(field<32>(prekey.public_key(), "one-time prekey public_key"));
+    upload.one_time.push_back(store::OneTimePrekey{prekey.id(), to_bytes(key)});
   }
   if (request.has_signed_prekey()) {
     crypto::e2e::SignedPreKeyPublic signed_prekey;
     signed_prekey.id = request.signed_prekey().id();
     signed_prekey.public_key =
-        SZ_CO_TRY(field<32>(request.signed_prekey().public_key(), "signed prekey public_key"));
+        SZ_TRY(field<32>(request.signed_prekey().public_key(), "signed prekey public_key"));
     signed_prekey.signature =
-        SZ_CO_TRY(field<64>(request.signed_prekey().signature(), "signed prekey signature"));
+        SZ_TRY(field<64>(request.signed_prekey().signature(), "signed prekey signature"));
     if (!crypto::e2e::verify_signed_prekey(device->identity_key, signed_prekey).ok()) {
-      co_return make_error(Errc::auth_failed,
-                           "the signed prekey's signature does not verify under this account's "
-                           "identity key");
+      return make_error(Errc::auth_failed,
+                        "the signed prekey's signature does not verify under this account's identity key");
     }
-    store::SignedPrekey record{signed_prekey.id, to_bytes(signed_prekey.public_key),
-                               to_bytes(signed_prekey.signature)};
-    auto& keys = context_.keys;
-    auto stored = co_await store_call<void>(executor_, [&keys, mailbox, record](auto callback) {
-      keys.store_signed_prekey(mailbox, record, std::move(callback));
-    });
+    upload.signed_prekey = store::SignedPrekey{signed_prekey.id, to_bytes(signed_prekey.public_key),
+                                               to_bytes(signed_prekey.signature)};
+  }
+  return upload;
+}
+
+asio::awaitable<Result<wire::ServerMessage>> SessionHandler::upload_prekeys(
+    const wire::UploadPrekeys& request) {
+  auto upload = parse_prekey_upload(request);
+  if (!upload.ok()) co_return std::move(upload).error();
+  auto& keys = context_.keys;
+  const auto mailbox = upload->mailbox;
+  if (upload->signed_prekey) {
+    auto start = [&keys, mailbox, prekey = std::move(*upload->signed_prekey)](auto callback) {
+      keys.store_signed_prekey(mailbox, prekey, std::move(callback));
+    };
+    auto stored = co_await store_call<void>(executor_, std::move(start));
     if (!stored.ok()) co_return std::move(stored).error();
   }
-  std::size_t remaining = 0;
-  if (!one_time.empty()) {
-    auto& keys = context_.keys;
-    auto added = co_await store_call<std::size_t>(
-        executor_, [&keys, mailbox, one_time = std::move(one_time)](auto callback) mutable {
-          keys.add_one_time_prekeys(mailbox, std::move(one_time), std::move(callback));
-        });
-    if (!added.ok()) co_return std::move(added).error();
-    remaining = *added;
+  Result<std::size_t> remaining = std::size_t{0};
+  if (!upload->one_time.empty()) {
+    auto start = [&keys, mailbox, prekeys = std::move(upload->one_time)](auto callback) mutable {
+      keys.add_one_time_prekeys(mailbox, std::move(prekeys), std::move(callback));
+    };
+    remaining = co_await store_call<std::size_t>(executor_, std::move(start));
   } else {
-    remaining = SZ_CO_TRY(context_.keys.count_one_time_prekeys(mailbox));
+    remaining = keys.count_one_time_prekeys(mailbox);
   }
+  if (!remaining.ok()) co_return std::move(remaining).error();
   wire::ServerMessage reply;
-  reply.mutable_prekeys_stored()->set_one_time_prekeys_remaining(static_cast<std::uint32_t>(remaining));
+  reply.mutable_prekeys_stored()->set_one_time_prekeys_remaining(static_cast<std::uint32_t>(*remaining));
   reply.mutable_prekeys_stored()->set_low_watermark(context_.limits.prekey_low_watermark);
   co_return reply;
 }
 
+Result<store::MailboxId> SessionHandler::bundle_target(const wire::FetchPrekeyBundle& request) {
+  if (request.has_device()) {
+    auto identity = SZ_TRY(field<32>(request.device().identity_key(), "identity_key"));
+    return crypto::e2e::mailbox_id(identity, request.device().device_id());
+  }
+  if (request.target_case() == wire::FetchPrekeyBundle::kMailbox)
+    return field<32>(request.mailbox(), "mailbox");
+  return make_error(Errc::invalid_argument,
+                    "name a mailbox or a device address to fetch a prekey bundle for");
+}
+
 asio::awaitable<Result<wire::ServerMessage>> SessionHandler::fetch_prekey_bundle(
     const wire::FetchPrekeyBundle& request) {
-  store::MailboxId mailbox{};
-  if (request.has_device()) {
-    auto identity = SZ_CO_TRY(field<32>(request.device().identity_key(), "identity_key"));
-    mailbox = crypto::e2e::mailbox_id(identity, request.device().device_id());
-  } else if (request.target_case() == wire::FetchPrekeyBundle::kMailbox) {
-    mailbox = SZ_CO_TRY(field<32>(request.mailbox(), "mailbox"));
-  } else {
-    co_return make_error(Errc::invalid_argument,
-                         "name a mailbox or a device address to fetch a prekey bundle for");
-  }
+  auto target = bundle_target(request);
+  if (!target.ok()) co_return std::move(target).error();
+  const store::MailboxId mailbox = *target;
   auto& keys = context_.keys;
-  auto bundle = co_await store_call<store::PrekeyBundle>(
-      executor_, [&keys, mailbox](auto callback) { keys.take_prekey_bundle(mailbox, std::move(callback)); });
+  auto start = [&keys, mailbox](auto callback) { keys.take_prekey_bundle(mailbox, std::move(callback)); };
+  auto bundle = co_await store_call<store::PrekeyBundle>(executor_, std::move(start));
   if (!bundle.ok()) {
     if (bundle.error().code == Errc::not_found) {
       co_return make_error(Errc::not_found,
@@ -271,56 +293,66 @@ Result<wire::ServerMessage> SessionHandler::sender_certificate() {
   return reply;
 }
 
-asio::awaitable<Result<wire::ServerMessage>> SessionHandler::send_envelopes(
-    const wire::SendEnvelopes& request) {
+Result<std::vector<store::NewEnvelope>> SessionHandler::parse_send(const wire::SendEnvelopes& request) {
   const auto& limits = context_.limits;
   if (request.envelopes_size() == 0)
-    co_return make_error(Errc::invalid_argument, "a send needs at least one envelope");
+    return make_error(Errc::invalid_argument, "a send needs at least one envelope");
   if (static_cast<std::size_t>(request.envelopes_size()) > limits.max_recipients_per_send) {
-    co_return make_error(Errc::limit_exceeded, "at most " + std::to_string(limits.max_recipients_per_send) +
-                                                   " recipients per send: split the send");
+    return make_error(Errc::limit_exceeded, "at most " + std::to_string(limits.max_recipients_per_send) +
+                                                " recipients per send: split the send");
   }
   std::vector<store::NewEnvelope> envelopes;
-  std::vector<store::MailboxId> recipients;
   envelopes.reserve(static_cast<std::size_t>(request.envelopes_size()));
   for (const auto& outgoing : request.envelopes()) {
-    auto mailbox = SZ_CO_TRY(field<32>(outgoing.mailbox(), "mailbox"));
-    if (outgoing.ciphertext().empty())
-      co_return make_error(Errc::invalid_argument, "empty envelope ciphertext");
+    auto mailbox = SZ_TRY(field<32>(outgoing.mailbox(), "mailbox"));
+    if (outgoing.ciphertext().empty()) return make_error(Errc::invalid_argument, "empty envelope ciphertext");
     if (outgoing.ciphertext().size() > limits.max_envelope_bytes) {
-      co_return make_error(Errc::limit_exceeded, "envelope of " +
-                                                     std::to_string(outgoing.ciphertext().size()) +
-                                                     " bytes exceeds this server's limit of " +
-                                                     std::to_string(limits.max_envelope_bytes) +
-                                                     " bytes: send large content as an attachment");
+      return make_error(Errc::limit_exceeded, "envelope of " + std::to_string(outgoing.ciphertext().size()) +
+                                                  " bytes exceeds this server's limit of " +
+                                                  std::to_string(limits.max_envelope_bytes) +
+                                                  " bytes: send large content as an attachment");
     }
     if (!context_.keys.find_device_by_mailbox(mailbox).ok()) {
-      co_return make_error(Errc::not_found,
-                           "no device is registered at mailbox " + store::describe_mailbox(mailbox));
+      return make_error(Errc::not_found,
+                        "no device is registered at mailbox " + store::describe_mailbox(mailbox));
     }
-    recipients.push_back(mailbox);
     envelopes.push_back(store::NewEnvelope{mailbox, to_bytes(as_bytes(outgoing.ciphertext())), 0});
   }
+  return envelopes;
+}
+
+asio::awaitable<Result<wire::ServerMessage>> SessionHandler::send_envelopes(
+    const wire::SendEnvelopes& request) {
+  auto envelopes = parse_send(request);
+  if (!envelopes.ok()) co_return std::move(envelopes).error();
   auto& mailboxes = context_.mailboxes;
-  auto ids = co_await store_call<std::vector<store::StoredEnvelopeId>>(
-      executor_, [&mailboxes, envelopes = std::move(envelopes)](auto callback) mutable {
-        mailboxes.append(std::move(envelopes), std::move(callback));
-      });
+  auto start = [&mailboxes, batch = std::move(*envelopes)](auto callback) mutable {
+    mailboxes.append(std::move(batch), std::move(callback));
+  };
+  auto ids = co_await store_call<std::vector<store::StoredEnvelopeId>>(executor_, std::move(start));
   if (!ids.ok()) co_return std::move(ids).error();
-  // Durable now: acknowledge, and push to recipients that are online.
+  co_return accept_and_push(request, *ids);
+}
+
+// Durable now: acknowledge, and push to the recipients that are online.
+wire::ServerMessage SessionHandler::accept_and_push(const wire::SendEnvelopes& request,
+                                                    const std::vector<store::StoredEnvelopeId>& ids) {
   auto now = unix_millis();
   wire::ServerMessage reply;
-  for (std::size_t i = 0; i < ids->size(); ++i) {
-    reply.mutable_envelopes_accepted()->add_envelope_ids(static_cast<std::uint64_t>((*ids)[i]));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto& outgoing = request.envelopes(static_cast<int>(i));
+    reply.mutable_envelopes_accepted()->add_envelope_ids(static_cast<std::uint64_t>(ids[i]));
     auto envelope = std::make_shared<wire::Envelope>();
-    envelope->set_id(static_cast<std::uint64_t>((*ids)[i]));
-    envelope->set_mailbox(request.envelopes(static_cast<int>(i)).mailbox());
-    envelope->set_sealed(request.envelopes(static_cast<int>(i)).ciphertext());
+    envelope->set_id(static_cast<std::uint64_t>(ids[i]));
+    envelope->set_mailbox(outgoing.mailbox());
+    envelope->set_sealed(outgoing.ciphertext());
     envelope->set_received_at_ms(static_cast<std::uint64_t>(now));
-    envelope->set_expires_at_ms(static_cast<std::uint64_t>(now + limits.retention_ms));
-    context_.router.deliver(recipients[i], std::move(envelope));
+    envelope->set_expires_at_ms(static_cast<std::uint64_t>(now + context_.limits.retention_ms));
+    store::MailboxId mailbox{};
+    std::copy_n(outgoing.mailbox().begin(), mailbox.size(), mailbox.begin());
+    context_.router.deliver(mailbox, std::move(envelope));
   }
-  co_return reply;
+  return reply;
 }
 
 Result<wire::ServerMessage> SessionHandler::fetch_envelopes(const wire::FetchEnvelopes& request) {
@@ -352,7 +384,8 @@ Result<wire::ServerMessage> SessionHandler::fetch_envelopes(const wire::FetchEnv
 
 asio::awaitable<Result<wire::ServerMessage>> SessionHandler::ack_envelopes(
     const wire::AckEnvelopes& request) {
-  const auto* device = SZ_CO_TRY(require_device());
+  auto device = require_device();
+  if (!device.ok()) co_return std::move(device).error();
   if (static_cast<std::size_t>(request.envelope_ids_size()) > 10'000) {
     co_return make_error(Errc::limit_exceeded, "at most 10000 envelope ids per ack");
   }
@@ -362,11 +395,10 @@ asio::awaitable<Result<wire::ServerMessage>> SessionHandler::ack_envelopes(
       ids.push_back(static_cast<store::StoredEnvelopeId>(id));
   }
   auto& mailboxes = context_.mailboxes;
-  auto mailbox = device->mailbox;
-  auto deleted = co_await store_call<std::size_t>(
-      executor_, [&mailboxes, mailbox, ids = std::move(ids)](auto callback) mutable {
-        mailboxes.ack(mailbox, std::move(ids), std::move(callback));
-      });
+  auto start = [&mailboxes, mailbox = (*device)->mailbox, ids = std::move(ids)](auto callback) mutable {
+    mailboxes.ack(mailbox, std::move(ids), std::move(callback));
+  };
+  auto deleted = co_await store_call<std::size_t>(executor_, std::move(start));
   if (!deleted.ok()) co_return std::move(deleted).error();
   wire::ServerMessage reply;
   reply.mutable_envelopes_acked()->set_count(static_cast<std::uint32_t>(*deleted));

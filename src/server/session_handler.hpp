@@ -46,6 +46,18 @@ class SessionHandler {
   asio::awaitable<Result<wire::ServerMessage>> ack_envelopes(const wire::AckEnvelopes& request);
   Result<const store::DeviceRecord*> require_device();
 
+  struct PrekeyUpload {
+    store::MailboxId mailbox{};
+    std::optional<store::SignedPrekey> signed_prekey;
+    std::vector<store::OneTimePrekey> one_time;
+  };
+  Result<store::DeviceRecord> parse_registration(const wire::RegisterDevice& request);
+  Result<PrekeyUpload> parse_prekey_upload(const wire::UploadPrekeys& request);
+  Result<store::MailboxId> bundle_target(const wire::FetchPrekeyBundle& request);
+  Result<std::vector<store::NewEnvelope>> parse_send(const wire::SendEnvelopes& request);
+  wire::ServerMessage accept_and_push(const wire::SendEnvelopes& request,
+                                      const std::vector<store::StoredEnvelopeId>& ids);
+
   ServiceContext& context_;
   asio::any_io_executor executor_;
   std::optional<crypto::X25519Public> peer_static_;

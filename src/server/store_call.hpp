@@ -14,10 +14,12 @@
 namespace samizdat::server {
 
 // start(callback) must call callback(Result<T>) exactly once, from any thread.
+// Pass `start` as a named variable (std::move(start)): GCC 12 destroys some temporaries
+// created inside a co_await expression twice, so the caller must not create one here.
 template <class T, class Start>
-asio::awaitable<Result<T>> store_call(asio::any_io_executor executor, Start start) {
+asio::awaitable<Result<T>> store_call(const asio::any_io_executor& executor, Start&& start) {
   return asio::async_initiate<decltype(asio::use_awaitable), void(Result<T>)>(
-      [executor, start = std::move(start)](auto handler) mutable {
+      [executor, start = std::forward<Start>(start)](auto handler) mutable {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         start([executor, shared](Result<T> result) {
           asio::post(executor,

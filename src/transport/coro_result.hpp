@@ -1,15 +1,11 @@
-// Never put co_await inside these macros: GCC 12 miscompiles (ICE) co_await in a statement expression.
-// SZ_CO_TRY / SZ_CO_CHECK: SZ_TRY / SZ_CHECK for coroutines (which must co_return).
+// SZ_CO_CHECK: SZ_CHECK for coroutines (which must co_return).
+// There is deliberately no SZ_CO_TRY: GCC 12 miscompiles statement expressions inside
+// coroutines (an ICE with co_await inside, double destruction of locals without). Write
+// `auto x = f(); if (!x.ok()) co_return std::move(x).error();` instead, and never put
+// co_await inside SZ_CO_CHECK.
 #pragma once
 
 #include "util/result.hpp"
-
-#define SZ_CO_TRY(expr)                                                          \
-  ({                                                                             \
-    auto sz_co_try_result_ = (expr);                                             \
-    if (!sz_co_try_result_.ok()) co_return std::move(sz_co_try_result_).error(); \
-    std::move(sz_co_try_result_).value();                                        \
-  })
 
 #define SZ_CO_CHECK(expr)                                                            \
   do {                                                                               \

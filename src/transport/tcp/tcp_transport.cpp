@@ -10,7 +10,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
-#include "transport/coro_result.hpp"
 #include "transport/rate_limited_log.hpp"
 #include "transport/replay_cache.hpp"
 #include "transport/tcp/noise_handshake.hpp"
@@ -63,8 +62,9 @@ asio::awaitable<Result<Bytes>> read_handshake_message(Handshaking& conn) {
   std::array<std::uint8_t, 2> prefix{};
   auto [ec, n] = co_await asio::async_read(conn.socket, asio::buffer(prefix), use_tuple);
   if (ec) co_return io_error(conn, "reading the handshake", ec);
-  auto length = SZ_CO_TRY(parse_handshake_length(prefix));
-  Bytes message(length);
+  auto length = parse_handshake_length(prefix);
+  if (!length.ok()) co_return std::move(length).error();
+  Bytes message(*length);
   auto [ec2, n2] = co_await asio::async_read(conn.socket, asio::buffer(message), use_tuple);
   if (ec2) co_return io_error(conn, "reading the handshake", ec2);
   co_return message;
@@ -150,16 +150,16 @@ class TcpListener final : public Listener {
     Deadline deadline(conn, state.options.handshake_timeout);
     auto message1 = co_await read_handshake_message(*conn);
     if (!message1.ok()) co_return std::move(message1).error();
-    auto result =
-        SZ_CO_TRY(respond_to_client_hello(*message1, *state.options.server_static, state.endpoint.psk));
+    auto result = respond_to_client_hello(*message1, *state.options.server_static, state.endpoint.psk);
+    if (!result.ok()) co_return std::move(result).error();
     // Only authenticated messages enter the cache, so junk cannot fill it.
     if (state.replays.check_and_insert(*message1)) {
       co_return make_error(Errc::replay,
                            "replayed handshake message (a prober resending a recorded handshake)");
     }
-    auto [ec, n] = co_await asio::async_write(conn->socket, asio::buffer(result.reply), use_tuple);
+    auto [ec, n] = co_await asio::async_write(conn->socket, asio::buffer(result->reply), use_tuple);
     if (ec) co_return io_error(*conn, "sending the handshake reply", ec);
-    co_return result;
+    co_return std::move(result);
   }
 
   // Everything that fails to authenticate ends the same way: nothing is ever sent back
@@ -206,9 +206,9 @@ class TcpTransport final : public Transport {
     std::error_code ignored;
     conn->socket.set_option(tcp::no_delay(true), ignored);
 
-    auto hello =
-        SZ_CO_TRY(start_client_hello(endpoint.server_static, endpoint.psk, options.client_static.get()));
-    auto [wec, written] = co_await asio::async_write(conn->socket, asio::buffer(hello.hello), use_tuple);
+    auto hello = start_client_hello(endpoint.server_static, endpoint.psk, options.client_static.get());
+    if (!hello.ok()) co_return std::move(hello).error();
+    auto [wec, written] = co_await asio::async_write(conn->socket, asio::buffer(hello->hello), use_tuple);
     if (wec) co_return io_error(*conn, "sending the handshake to " + endpoint.to_uri(), wec);
     auto reply = co_await read_handshake_message(*conn);
     if (!reply.ok()) {
@@ -220,11 +220,12 @@ class TcpTransport final : public Transport {
       }
       co_return std::move(reply).error();
     }
-    auto keys = SZ_CO_TRY(finish_client_handshake(hello, *reply));
+    auto keys = finish_client_handshake(*hello, *reply);
+    if (!keys.ok()) co_return std::move(keys).error();
     if (conn->timed_out)
       co_return make_error(Errc::timeout, "the handshake with " + endpoint.to_uri() + " timed out");
     std::unique_ptr<FrameStream> stream = std::make_unique<TcpFrameStream>(
-        std::move(conn->socket), std::move(keys), endpoint.server_static, options.padding, 1 << 20);
+        std::move(conn->socket), std::move(*keys), endpoint.server_static, options.padding, 1 << 20);
     co_return stream;
   }
 
