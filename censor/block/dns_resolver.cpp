@@ -33,7 +33,14 @@ Result<DnsResolver> DnsResolver::start(DnsOptions options) {
 Status DnsResolver::write_hosts() const {
   const std::string path = options_.work_dir + "/dns-hosts";
   std::ofstream out(path + ".tmp");
-  for (const auto& [name, address] : options_.records) out << address << ' ' << name << '\n';
+  for (const auto& [name, address] : options_.records) {
+    // dnsmasq prefers hosts-file answers to --address: a poisoned name must not be listed.
+    bool poisoned = false;
+    for (const auto& domain : options_.poisoned) {
+      poisoned = poisoned || name == domain || (name.size() > domain.size() && name.ends_with("." + domain));
+    }
+    if (!poisoned) out << address << ' ' << name << '\n';
+  }
   out.close();
   if (!out || std::rename((path + ".tmp").c_str(), path.c_str()) != 0) {
     return make_error(Errc::io, "cannot write " + path);
@@ -85,6 +92,7 @@ Status DnsResolver::poison(const std::vector<std::string>& domains) {
     if (!is_plain_domain(domain)) return make_error(Errc::invalid_argument, "bad DNS name '" + domain + "'");
     options_.poisoned.push_back(domain);
   }
+  SZ_CHECK(write_hosts());
   return launch();
 }
 

@@ -132,6 +132,18 @@ void PassiveDpi::capture_loop(int fd) {
       }
     }
   }
+  // Judge what is already queued: a stop right after the last client must not lose its flows.
+  const double end_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (int i = 0; i < 10000; ++i) {
+    sockaddr_ll from{};
+    socklen_t from_length = sizeof from;
+    ssize_t n = ::recvfrom(fd, buffer.data(), buffer.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from),
+                           &from_length);
+    if (n <= 0) break;
+    if (from.sll_pkttype != PACKET_OUTGOING && ntohs(from.sll_protocol) == ETH_P_IP) {
+      handle(ByteView(buffer.data(), static_cast<std::size_t>(n)), end_s);
+    }
+  }
   for (auto& [key, flow] : flows_) finish_flow(*flow);
   flows_.clear();
 }
