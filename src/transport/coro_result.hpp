@@ -3,6 +3,10 @@
 // coroutines (an ICE with co_await inside, double destruction of locals without). Write
 // `auto x = f(); if (!x.ok()) co_return std::move(x).error();` instead, and never put
 // co_await inside SZ_CO_CHECK.
+//
+// The same GCC 12 bug destroys a by-value coroutine parameter twice when the argument is
+// a prvalue inside a co_await expression: `co_await f(Options{...})` double-frees, while
+// `Options o{...}; co_await f(o);` (or std::move(o)) is fine. Pass named variables.
 #pragma once
 
 #include "util/result.hpp"

@@ -154,7 +154,8 @@ TEST(TcpTransport, NkHandshakeKeepsTheClientAnonymous) {
   EchoServer server;
   auto endpoint = server.endpoint();
   auto ok = run<bool>([&](asio::any_io_executor ex) -> asio::awaitable<bool> {
-    auto stream = co_await dial(ex, endpoint, DialOptions{});
+    DialOptions anonymous;
+    auto stream = co_await dial(ex, endpoint, anonymous);
     if (!stream.ok()) co_return false;
     auto written = co_await (*stream)->write_frame(as_bytes("hello"));
     auto echoed = co_await (*stream)->read_frame();
@@ -170,7 +171,8 @@ TEST(TcpTransport, ManyQueuedFramesArriveInOrder) {
   EchoServer server;
   auto endpoint = server.endpoint();
   auto ok = run<bool>([&](asio::any_io_executor ex) -> asio::awaitable<bool> {
-    auto stream = co_await dial(ex, endpoint, DialOptions{});
+    DialOptions anonymous;
+    auto stream = co_await dial(ex, endpoint, anonymous);
     if (!stream.ok()) co_return false;
     for (std::uint32_t i = 0; i < 500; ++i) {
       Bytes payload(4);
@@ -190,7 +192,8 @@ TEST(TcpTransport, MessagesLargerThanOneFrameArriveWhole) {
   EchoServer server;  // echoes frame by frame, which preserves the fragments
   auto endpoint = server.endpoint();
   auto ok = run<bool>([&](asio::any_io_executor ex) -> asio::awaitable<bool> {
-    auto stream = co_await dial(ex, endpoint, DialOptions{});
+    DialOptions anonymous;
+    auto stream = co_await dial(ex, endpoint, anonymous);
     if (!stream.ok()) co_return false;
     MessageChannel channel(**stream, 1 << 20);
     Bytes big = crypto::random_bytes(100'000);
@@ -215,7 +218,8 @@ TEST(TcpTransport, WrongPskIsClosedWithoutAnyResponse) {
   auto bad = endpoint;
   bad.psk = wrong;
   auto error = run<Errc>([&](asio::any_io_executor ex) -> asio::awaitable<Errc> {
-    auto stream = co_await dial(ex, bad, DialOptions{});
+    DialOptions anonymous;
+    auto stream = co_await dial(ex, bad, anonymous);
     co_return stream.ok() ? Errc::internal : stream.error().code;
   });
   EXPECT_EQ(error, Errc::network);
@@ -255,7 +259,8 @@ TEST(TcpTransport, JunkOfAnyShapeIsRejectedTheSameWayAndOthersAreStillServed) {
   }
   EXPECT_EQ(server.stats().rejected.load(), junk.size());
   auto ok = run<bool>([&](asio::any_io_executor ex) -> asio::awaitable<bool> {
-    auto stream = co_await dial(ex, endpoint, DialOptions{});
+    DialOptions anonymous;
+    auto stream = co_await dial(ex, endpoint, anonymous);
     co_return stream.ok();
   });
   EXPECT_TRUE(ok);
@@ -312,7 +317,8 @@ TEST(TcpTransport, GarbageAfterTheHandshakeClosesOnlyThatStream) {
   EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
 
   auto ok = run<bool>([&](asio::any_io_executor ex) -> asio::awaitable<bool> {
-    auto stream = co_await dial(ex, endpoint, DialOptions{});
+    DialOptions anonymous;
+    auto stream = co_await dial(ex, endpoint, anonymous);
     if (!stream.ok()) co_return false;
     auto written = co_await (*stream)->write_frame(as_bytes("still here"));
     auto echoed = co_await (*stream)->read_frame();
@@ -348,7 +354,8 @@ TEST(TcpTransport, DialToAClosedPortFailsWithANetworkError) {
   endpoint.host = "127.0.0.1";
   endpoint.port = port;
   auto error = run<Error>([&](asio::any_io_executor ex) -> asio::awaitable<Error> {
-    auto stream = co_await dial(ex, endpoint, DialOptions{});
+    DialOptions anonymous;
+    auto stream = co_await dial(ex, endpoint, anonymous);
     co_return stream.ok() ? Error{Errc::internal, ""} : stream.error();
   });
   EXPECT_EQ(error.code, Errc::network);
