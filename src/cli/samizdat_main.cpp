@@ -93,7 +93,12 @@ int run(Body body) {
   asio::io_context io;
   int code = kExitError;
   asio::co_spawn(
-      io, [&]() -> asio::awaitable<void> { code = co_await body(io.get_executor()); }, asio::detached);
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::any_io_executor executor = io.get_executor();  // named: see transport/coro_result.hpp
+        code = co_await body(executor);
+      },
+      asio::detached);
   io.run();
   return code;
 }
@@ -199,7 +204,8 @@ int cmd_init(const Globals& globals, const std::string& bootstrap_arg) {
   auto bootstrap = read_bootstrap(bootstrap_arg);
   if (!bootstrap.ok()) return fail(bootstrap.error());
   return run([&](asio::any_io_executor executor) -> asio::awaitable<int> {
-    auto client = co_await Client::init(executor, client_options(globals), *bootstrap);
+    ClientOptions options = client_options(globals);  // named: no temporaries in a co_await
+    auto client = co_await Client::init(executor, std::move(options), *bootstrap);
     if (!client.ok()) co_return fail(client.error());
     auto& c = **client;
     if (globals.json()) {

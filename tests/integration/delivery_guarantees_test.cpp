@@ -13,6 +13,8 @@
 namespace samizdat::integration {
 namespace {
 
+constexpr std::chrono::milliseconds kTimeout{10'000};
+
 class DeliveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -115,12 +117,12 @@ TEST_F(DeliveryTest, RedeliveryAfterAClientCrashBeforeAckIsShownOnce) {
       crypto::X25519KeyPair::from_secret((*device_secret)->view()));
   auto endpoint = bob_->network().endpoints.front();
   auto fetched = run_on(io_, [&]() -> asio::awaitable<Result<wire::ServerMessage>> {
-    auto connection =
-        co_await client::ServerConnection::connect(io_.get_executor(), endpoint, bob_device, 10s);
+    asio::any_io_executor executor = io_.get_executor();  // no temporaries in co_await (GCC 12)
+    auto connection = co_await client::ServerConnection::connect(executor, endpoint, bob_device, kTimeout);
     if (!connection.ok()) co_return std::move(connection).error();
     wire::ClientMessage fetch;
     fetch.mutable_fetch_envelopes();
-    co_return co_await (*connection)->call(fetch, 10s);
+    co_return co_await (*connection)->call(fetch, kTimeout);
   }());
   ASSERT_TRUE(fetched.ok()) << fetched.error().describe();
   ASSERT_EQ(fetched->envelope_batch().envelopes_size(), kMessages);
@@ -131,7 +133,9 @@ TEST_F(DeliveryTest, RedeliveryAfterAClientCrashBeforeAckIsShownOnce) {
 
   // ...and the server delivers them all again.
   auto resent = run_on(io_, [&]() -> asio::awaitable<Result<wire::ServerMessage>> {
-    auto connection = co_await client::ServerConnection::connect(io_.get_executor(), endpoint, nullptr, 10s);
+    asio::any_io_executor executor = io_.get_executor();
+    std::shared_ptr<const crypto::X25519KeyPair> anonymous;
+    auto connection = co_await client::ServerConnection::connect(executor, endpoint, anonymous, kTimeout);
     if (!connection.ok()) co_return std::move(connection).error();
     wire::ClientMessage send;
     for (const auto& envelope : fetched->envelope_batch().envelopes()) {
@@ -139,7 +143,7 @@ TEST_F(DeliveryTest, RedeliveryAfterAClientCrashBeforeAckIsShownOnce) {
       out->set_mailbox(envelope.mailbox());
       out->set_ciphertext(envelope.sealed());
     }
-    co_return co_await (*connection)->call(send, 10s);
+    co_return co_await (*connection)->call(send, kTimeout);
   }());
   ASSERT_TRUE(resent.ok()) << resent.error().describe();
 
@@ -213,12 +217,13 @@ TEST_F(DeliveryTest, FirstContactStillWorksWhenOneTimePrekeysRunOut) {
   auto carol_device = std::make_shared<const crypto::X25519KeyPair>(
       crypto::X25519KeyPair::from_secret((*device_secret)->view()));
   auto count = run_on(io_, [&]() -> asio::awaitable<Result<wire::ServerMessage>> {
-    auto connection = co_await client::ServerConnection::connect(
-        io_.get_executor(), carol->network().endpoints.front(), carol_device, 10s);
+    asio::any_io_executor executor = io_.get_executor();
+    auto endpoint = carol->network().endpoints.front();
+    auto connection = co_await client::ServerConnection::connect(executor, endpoint, carol_device, kTimeout);
     if (!connection.ok()) co_return std::move(connection).error();
     wire::ClientMessage ask;
     ask.mutable_upload_prekeys();
-    co_return co_await (*connection)->call(ask, 10s);
+    co_return co_await (*connection)->call(ask, kTimeout);
   }());
   ASSERT_TRUE(count.ok()) << count.error().describe();
   EXPECT_EQ(count->prekeys_stored().one_time_prekeys_remaining(), 3u);

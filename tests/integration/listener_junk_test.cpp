@@ -94,17 +94,22 @@ TEST_F(ListenerJunkTest, GarbageAndOversizedMessagesAfterTheHandshakeCloseOnlyTh
   auto endpoint = alice_->network().endpoints.front();
   auto outcome = run_on(io_, [&]() -> asio::awaitable<Result<Bytes>> {
     // An authenticated-transport connection (anonymous) that speaks garbage.
-    auto stream = co_await transport::dial(io_.get_executor(), endpoint, transport::DialOptions{});
+    asio::any_io_executor executor = io_.get_executor();
+    transport::DialOptions options;
+    auto stream = co_await transport::dial(executor, endpoint, std::move(options));
     if (!stream.ok()) co_return std::move(stream).error();
     transport::MessageChannel channel(**stream, 1 << 20);
-    auto sent = co_await channel.write_message(to_bytes("\xff\xff\xff\xff this is no ClientMessage"));
+    Bytes garbage = to_bytes("\xff\xff\xff\xff this is no ClientMessage");
+    auto sent = co_await channel.write_message(garbage);
     if (!sent.ok()) co_return sent.error();
     co_return co_await channel.read_message();
   }());
   EXPECT_FALSE(outcome.ok()) << "the server answered garbage instead of closing";
 
   auto oversized = run_on(io_, [&]() -> asio::awaitable<Result<Bytes>> {
-    auto stream = co_await transport::dial(io_.get_executor(), endpoint, transport::DialOptions{});
+    asio::any_io_executor executor = io_.get_executor();
+    transport::DialOptions options;
+    auto stream = co_await transport::dial(executor, endpoint, std::move(options));
     if (!stream.ok()) co_return std::move(stream).error();
     transport::MessageChannel channel(**stream, 1 << 20);
     wire::ClientMessage send;

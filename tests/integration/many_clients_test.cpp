@@ -54,9 +54,12 @@ TEST(ManyClientsTest, ThousandClientsTenMessagesEachAllArriveExactlyOnce) {
   std::atomic<int> failures{0};
 
   for_each_bounded(io, clients, 32, [&](std::size_t i) -> asio::awaitable<void> {
-    auto c = co_await client::Client::init(
-        io.get_executor(), in_process_options(tmp / ("c" + std::to_string(i)), /*one_time_prekeys=*/2),
-        server.bootstrap());
+    // Named arguments only: GCC 12 may destroy temporaries in a co_await expression twice.
+    asio::any_io_executor executor = io.get_executor();
+    client::ClientOptions options =
+        in_process_options(tmp / ("c" + std::to_string(i)), /*one_time_prekeys=*/2);
+    std::string bootstrap = server.bootstrap();
+    auto c = co_await client::Client::init(executor, std::move(options), bootstrap);
     if (!c.ok()) {
       ADD_FAILURE() << "client " << i << ": " << c.error().describe();
       ++failures;
@@ -91,7 +94,8 @@ TEST(ManyClientsTest, ThousandClientsTenMessagesEachAllArriveExactlyOnce) {
         for (const auto& m : *history) got += m.direction == client::Direction::incoming;
       }
       if (got >= kMessages) co_return;
-      auto synced = co_await all[i]->sync(std::chrono::milliseconds(200));
+      std::chrono::milliseconds wait{200};
+      auto synced = co_await all[i]->sync(wait);
       if (!synced.ok()) ADD_FAILURE() << "client " << i << ": " << synced.error().describe();
     }
   });
