@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <asio/write.hpp>
+
 #include "crypto/e2e/sender_certificate.hpp"
 #include "crypto/secret.hpp"
 #include "server_test_support.hpp"
@@ -24,6 +26,8 @@ class Samizdatd : public ::testing::Test {
       int code = process->stop();
       EXPECT_EQ(code, 0) << process->log();
     }
+    // Keep the directory (database, server logs) of a failed test for inspection.
+    if (!HasFailure()) fs::remove_all(server_dir.dir.parent_path());
   }
   std::unique_ptr<Client> anonymous() { return Client::connect(server_dir.endpoint); }
   std::unique_ptr<Client> as(const Device& device) {
@@ -202,9 +206,17 @@ TEST_F(Samizdatd, GarbageFramesAndOversizedMessagesCloseOnlyThatConnection) {
     EXPECT_TRUE(closed || flooder->closed_by_server(5s));
   }
   {
-    // Raw bytes that are not frames at all, after a real handshake.
-    auto raw = anonymous();
-    raw->stream().close();
+    // Bytes that are not a handshake at all, straight to the listener: reset, no answer.
+    asio::io_context io;
+    asio::ip::tcp::socket raw(io);
+    raw.connect({asio::ip::make_address(server_dir.endpoint.host), server_dir.endpoint.port});
+    Bytes junk = crypto::random_bytes(2000);
+    std::error_code ec;
+    asio::write(raw, asio::buffer(junk), ec);
+    std::array<std::uint8_t, 64> buffer{};
+    std::size_t received = 0;
+    while (!ec) received += raw.read_some(asio::buffer(buffer), ec);
+    EXPECT_EQ(received, 0u);
   }
   wire::ClientMessage ping;
   ping.mutable_ping()->set_nonce(42);
