@@ -375,7 +375,7 @@ class ScenarioRun {
         return run(argv, {.timeout = ms(sc_.checks.timeout_s + 2), .netns = host_ns(sc_.checks.from_host)});
       }));
     }
-    std::lock_guard lock(mutex_);
+    std::vector<BystanderCheck> checks;
     for (auto& [host, future] : running) {
       auto out = future.get();
       BystanderCheck check;
@@ -387,8 +387,11 @@ class ScenarioRun {
       check.reachable = out && out->exit_code == 0;
       check.detail = out ? last_line(out->exit_code == 0 ? out->out : out->err) : out.error().message;
       if (!check.reachable) broken.push_back(check.name);
-      report_.bystander_checks.push_back(check);
+      checks.push_back(std::move(check));
     }
+    // Lock only to append: the DPI's callbacks must never wait for a check to time out.
+    std::lock_guard lock(mutex_);
+    for (auto& c : checks) report_.bystander_checks.push_back(std::move(c));
     return broken;
   }
 
@@ -474,12 +477,16 @@ class ScenarioRun {
                            " addresses blocked");
     for (const auto& p : step.new_prefixes)
       note("block", "escalation " + to_string(sc_.escalation.action) + " " + p);
-    EscalationRecord record;
-    record.t_s = now_s();
-    record.step = step;
-    record.bystanders_broken = check_bystanders("after escalation to " + step.level_name);
-    std::lock_guard lock(mutex_);
-    report_.escalation.push_back(record);
+    // Checked off the main loop so the campaign's clock keeps running while checks time out.
+    const double t = now_s();
+    pending_checks_.push_back(std::async(std::launch::async, [this, step, t] {
+      EscalationRecord record;
+      record.t_s = t;
+      record.step = step;
+      record.bystanders_broken = check_bystanders("after escalation to " + step.level_name);
+      std::lock_guard lock(mutex_);
+      report_.escalation.push_back(record);
+    }));
   }
 
   void exercise() {
@@ -519,6 +526,12 @@ class ScenarioRun {
     }
     if (interrupted()) note("error", "interrupted: stopping early");
     stop_ = true;
+    for (auto& check : pending_checks_) check.get();
+    {
+      std::lock_guard lock(mutex_);
+      std::sort(report_.escalation.begin(), report_.escalation.end(),
+                [](const auto& a, const auto& b) { return a.t_s < b.t_s; });
+    }
     messages.join();
     if (fetches.joinable()) fetches.join();
     if (checks.joinable()) checks.join();
@@ -597,6 +610,7 @@ class ScenarioRun {
   std::optional<EscalationPolicy> escalation_;
   std::vector<std::string> informant_addresses_;
   std::vector<PendingRegistry> pending_registry_;
+  std::vector<std::future<void>> pending_checks_;
 };
 
 }  // namespace
