@@ -37,32 +37,53 @@ void hmac(ByteView key, ByteView message, std::uint8_t* out) {
   sodium_memzero(&state, sizeof state);
 }
 
+// HMAC state keyed with HashLen zero bytes (the empty-salt extract), keyed once per process:
+// keying costs two compression calls, which matter on the ratchet's per-message path.
+template <class H>
+const typename H::State& zero_salt_state() {
+  static const typename H::State state = [] {
+    typename H::State s;
+    std::uint8_t zeros[H::kLen] = {};
+    H::init(&s, ByteView(zeros, H::kLen));
+    return s;
+  }();
+  return state;
+}
+
 template <class H>
 void hkdf(ByteView salt, ByteView ikm, ByteView info, MutableByteView out) {
   constexpr std::size_t L = H::kLen;
   if (out.size() > 255 * L) std::abort();  // programmer error (RFC 5869: L <= 255*HashLen)
   ensure_initialized();
 
-  std::uint8_t zeros[L] = {};
-  ByteView salt_or_zeros = salt.empty() ? ByteView(zeros, L) : salt;
+  // PRK = HMAC(salt, IKM); an empty salt means HashLen zeros.
+  typename H::State state;
+  if (salt.empty()) {
+    state = zero_salt_state<H>();
+  } else {
+    H::init(&state, salt);
+  }
   Secret<L> prk;
-  hmac<H>(salt_or_zeros, ikm, prk.data());
+  H::update(&state, ikm.data(), ikm.size());
+  H::final(&state, prk.data());
 
-  // T(i) = HMAC(PRK, T(i-1) || info || i)
+  // T(i) = HMAC(PRK, T(i-1) || info || i); the PRK-keyed state is copied for each block.
+  typename H::State keyed;
+  H::init(&keyed, prk.view());
   Secret<L> block;
   std::size_t done = 0;
   for (std::uint8_t counter = 1; done < out.size(); ++counter) {
-    typename H::State state;
-    H::init(&state, prk.view());
+    state = keyed;
     if (counter > 1) H::update(&state, block.data(), L);
     H::update(&state, info.data(), info.size());
     H::update(&state, &counter, 1);
     H::final(&state, block.data());
-    sodium_memzero(&state, sizeof state);
     std::size_t n = std::min(L, out.size() - done);
     std::copy_n(block.data(), n, out.data() + done);
     done += n;
   }
+  sodium_memzero(&state, sizeof state);
+  sodium_memzero(&keyed, sizeof keyed);
 }
 
 }  // namespace

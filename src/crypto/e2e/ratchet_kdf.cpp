@@ -32,8 +32,19 @@ RootStep kdf_root(const Secret<32>& root_key, const Secret<32>& dh_out) {
 ChainStep kdf_chain(const Secret<32>& chain_key) {
   static constexpr std::uint8_t kMessageConstant = 0x01;
   static constexpr std::uint8_t kChainConstant = 0x02;
-  return {hmac_sha256(chain_key.view(), ByteView(&kChainConstant, 1)),
-          hmac_sha256(chain_key.view(), ByteView(&kMessageConstant, 1))};
+  // Both outputs are HMACs under the same key: key the state once and copy it.
+  crypto_auth_hmacsha256_state keyed, state;
+  crypto_auth_hmacsha256_init(&keyed, chain_key.data(), chain_key.size());
+  ChainStep step;
+  state = keyed;
+  crypto_auth_hmacsha256_update(&state, &kChainConstant, 1);
+  crypto_auth_hmacsha256_final(&state, step.chain_key.data());
+  state = keyed;
+  crypto_auth_hmacsha256_update(&state, &kMessageConstant, 1);
+  crypto_auth_hmacsha256_final(&state, step.message_key.data());
+  sodium_memzero(&keyed, sizeof keyed);
+  sodium_memzero(&state, sizeof state);
+  return step;
 }
 
 void seal_with_message_key(const Secret<32>& message_key, ByteView associated_data, ByteView plaintext,

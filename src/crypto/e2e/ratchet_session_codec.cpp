@@ -1,11 +1,15 @@
 // RatchetSession::serialize / deserialize: the session state the client stores.
 //
 //   "SZRS" || version(1)=1 || flags(1) || local_identity(32) || remote_identity(32) || base_key(32)
-//   || dh_self_secret(32) || [dh_remote(32)] || root_key(32) || [send_chain(32)] || [receive_chain(32)]
+//   || dh_self_secret(32) || dh_self_public(32) || [dh_remote(32)] || root_key(32) || [send_chain(32)] ||
+//   [receive_chain(32)]
 //   || Ns(u32) || Nr(u32) || PN(u32) || [pending: signed_prekey_id(u32) || has_opk(1) || [opk_id(u32)]]
 //   || previous_remote_count(u32) || keys(32 each) || skipped_count(u32) || (ratchet_key(32) || n(u32) ||
 //   mk(32))*
 //
+// Loading is on the client's per-message path (load, decrypt, store), so it avoids curve
+// operations: the DHs public key is stored rather than recomputed, and identity keys are not
+// re-validated (they were when the session was created).
 // flags: 1 initiator, 2 has DHr, 4 has CKs, 8 has CKr, 16 pending X3DH header. Skipped keys are
 // written oldest first so eviction order survives a round trip.
 #include <cstring>
@@ -43,7 +47,7 @@ SecretBytes RatchetSession::serialize() const {
   // Built in a plain buffer reserved up front (no reallocation leaves copies), then moved into
   // SecretBytes which wipes on destruction.
   Bytes out;
-  out.reserve(4 + 2 + 32 * 8 + 12 + 10 + 1 + 32 * previous_remote_keys_.size() + 4 + skipped_.size() * 68);
+  out.reserve(4 + 2 + 32 * 9 + 12 + 10 + 1 + 32 * previous_remote_keys_.size() + 4 + skipped_.size() * 68);
   out.insert(out.end(), kMagic, kMagic + 4);
   out.push_back(kStateVersion);
   std::uint8_t flags = (is_initiator_ ? kInitiator : 0) | (dh_remote_ ? kHasRemote : 0) |
@@ -54,6 +58,7 @@ SecretBytes RatchetSession::serialize() const {
   append(out, remote_identity_);
   append(out, base_key_);
   append(out, dh_self_.secret_key.view());
+  append(out, dh_self_.public_key);
   if (dh_remote_) append(out, *dh_remote_);
   append(out, root_key_.view());
   if (send_chain_) append(out, send_chain_->view());
@@ -98,12 +103,9 @@ Result<RatchetSession> RatchetSession::deserialize(ByteView bytes) {
       !reader.read_array(s.base_key_) || !reader.read_array(secret)) {
     return malformed("truncated");
   }
-  if (!ed25519_public_to_x25519(s.local_identity_).ok() ||
-      !ed25519_public_to_x25519(s.remote_identity_).ok()) {
-    return malformed("invalid identity key");
-  }
-  s.dh_self_ = X25519KeyPair::from_secret(secret);
+  s.dh_self_.secret_key = Secret<32>(secret);
   sodium_memzero(secret.data(), secret.size());
+  if (!reader.read_array(s.dh_self_.public_key)) return malformed("truncated");
   if ((flags & kHasRemote) != 0) {
     X25519Public remote{};
     if (!reader.read_array(remote)) return malformed("truncated");
