@@ -50,6 +50,25 @@ TEST(Ratchet, AcceptReportsTheOneTimePrekeyToDeleteAndAReplayedFirstMessageCanno
   EXPECT_EQ(accepted->session.decrypt(first).error().code, Errc::replay);
 }
 
+TEST(Ratchet, ATamperedFirstMessageStartsNoSession) {
+  SessionPair p;
+  p.alice.emplace(RatchetSession::initiate(p.alice_identity, p.bob_bundle()).value());
+  Bytes first = p.alice->encrypt(as_bytes("first")).value();
+  for (std::size_t i = 1; i < first.size(); ++i) {
+    Bytes tampered = first;
+    tampered[i] ^= 0x04;
+    auto parsed = PreKeyMessage::parse(tampered);
+    if (!parsed.ok()) continue;
+    const OneTimePreKey* opk =
+        parsed->x3dh.one_time_prekey_id == p.bob_one_time_prekey.id ? &p.bob_one_time_prekey : nullptr;
+    auto accepted = RatchetSession::accept(p.bob_identity, p.bob_signed_prekey, opk, *parsed);
+    EXPECT_FALSE(accepted.ok()) << "byte " << i << " flipped and a session started";
+  }
+  auto untouched = RatchetSession::accept(p.bob_identity, p.bob_signed_prekey, &p.bob_one_time_prekey,
+                                          PreKeyMessage::parse(first).value());
+  EXPECT_EQ(text_of(Result<Bytes>(untouched.value().plaintext)), "first");
+}
+
 TEST(Ratchet, APrekeyMessageOfAnotherSessionIsReportedNotDecrypted) {
   SessionPair p;
   p.establish();
