@@ -2,10 +2,14 @@
 // the MailboxStore and the KeyDirectory.
 //
 // Durability ("acknowledged = survives SIGKILL and power loss"): WAL journal with
-// synchronous=FULL, so every COMMIT fsyncs the WAL before a completion callback runs.
-// A single writer thread drains a queue and commits many requests per transaction
-// (group commit): one fsync covers the whole batch. Reads use a pool of reader
-// connections that WAL lets run concurrently with the writer.
+// synchronous=FULL, so every COMMIT has written *and fsynced* the WAL before any completion
+// callback of that transaction runs (SIGKILL alone would only need the write; power loss
+// needs the fsync). A single writer thread drains a queue and commits everything waiting,
+// up to max_requests_per_transaction, in one transaction (group commit): one fsync covers
+// the whole batch, and batches grow by themselves under load with no timer adding latency
+// when idle. Reads use a pool of reader connections that WAL lets run concurrently with
+// the writer. Deleted envelopes are overwritten (secure_delete). The file is flock()ed:
+// one process at a time. Pragmas and their reasons: sqlite_store.cpp.
 #pragma once
 
 #include <cstddef>
@@ -48,7 +52,8 @@ class SqliteStore {
   KeyDirectory& keys();
 
   // Commits everything already queued, runs its callbacks, then stops the writer; later
-  // writes fail with Errc::unavailable. Idempotent; blocks until done.
+  // writes fail with Errc::unavailable (reads keep working until destruction). Idempotent;
+  // blocks until done. Call it from one thread, never from inside a store callback.
   void close();
 
   const std::filesystem::path& file() const;
