@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <future>
 
 #include "censor/dpi/passive_dpi.hpp"
@@ -64,15 +62,7 @@ TEST(ActiveProber, ConfirmsAndBlocksANaiveEncryptedServer) {
 TEST(ActiveProber, LeavesAWebsiteAndABannerServiceAlone) {
   SKIP_WITHOUT_NETNS();
   Testbed bed;
-  const std::string dir =
-      std::filesystem::temp_directory_path() / ("szc-nginx-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir + "/www");
-  std::ofstream(dir + "/www/index.html") << "<html>shop</html>\n";
-  std::ofstream(dir + "/nginx.conf")
-      << "user root;\nworker_processes 1;\npid " << dir << "/nginx.pid;\nerror_log " << dir
-      << "/error.log;\nevents {}\nhttp {\n access_log off;\n server { listen 80; root " << dir
-      << "/www; }\n}\n";
-  bed.serve_process("neighbour", {"nginx", "-c", dir + "/nginx.conf", "-p", dir, "-g", "daemon off;"}, 80);
+  bed.serve_website("neighbour");
   bed.serve("server", {"bystander", "--listen", "0.0.0.0:7777"}, 7777);
   ProberPolicy policy;
   policy.read_timeout_s = 1.0;
@@ -84,7 +74,6 @@ TEST(ActiveProber, LeavesAWebsiteAndABannerServiceAlone) {
   EXPECT_FALSE(website.decision.block) << website.decision.reasons.front();
   auto banner = probe_from_censor(bed, {Testbed::kServer, 7777, replay}, policy);
   EXPECT_FALSE(banner.decision.block) << banner.decision.reasons.front();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ TEST(FullyEncryptedDpi, BlocksRandomFirstPacketsAndExemptsTlsAndHttp) {
     bed.serve("server", {"bystander", "--listen", "0.0.0.0:" + std::to_string(port)}, port);
   }
   bed.serve("server", {"serve", "--listen", "0.0.0.0:443"}, 443);
+  bed.serve_website("neighbour");
   DpiPolicy policy;
   policy.fully_encrypted = true;
   policy.block_probability = 1.0;  // the GFW's 0.26, raised so one connection decides
@@ -36,7 +37,7 @@ TEST(FullyEncryptedDpi, BlocksRandomFirstPacketsAndExemptsTlsAndHttp) {
                 "--timeout", "2"});
   }
   EXPECT_TRUE(bed.send("203.0.113.10:443", "--sni", "www.example.com"));  // TLS-shaped first packet
-  EXPECT_EQ(bed.client({"check", "--http", "--server", "203.0.113.10:7777", "--timeout", "2"}).exit_code, 0);
+  EXPECT_EQ(bed.client({"check", "--http", "--server", "203.0.113.20:80", "--timeout", "2"}).exit_code, 0);
 
   // Random first packets: flagged (all but ~0.3% of random strings), and their 3-tuple blocked.
   int blocked_ports = 0;
@@ -65,7 +66,7 @@ TEST(FullyEncryptedDpi, BlocksRandomFirstPacketsAndExemptsTlsAndHttp) {
   EXPECT_FALSE(tls->fully_encrypted.suspect);
   EXPECT_TRUE(tls->ndpi_done);
   EXPECT_EQ(tls->ndpi.master.empty() ? tls->ndpi.protocol : tls->ndpi.master, "TLS") << tls->ndpi.protocol;
-  const auto* http = find_flow(flows, 7777);
+  const auto* http = find_flow(flows, 80);
   ASSERT_NE(http, nullptr);
   EXPECT_FALSE(http->fully_encrypted.suspect);
   EXPECT_TRUE(http->ndpi_done);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +80,25 @@ class Testbed {
     wait_listening(host, port);
   }
 
+  // nginx-light serving one page on port 80 of `host` (files under a temporary directory).
+  void serve_website(const std::string& host) {
+    const std::string dir =
+        std::filesystem::temp_directory_path() / ("szc-nginx-" + std::to_string(::getpid()) + "-" + host);
+    std::filesystem::create_directories(dir + "/www");
+    std::ofstream(dir + "/www/index.html") << "<html>an ordinary shop</html>\n";
+    std::ofstream(dir + "/nginx.conf")
+        << "user root;\nworker_processes 1;\npid " << dir << "/nginx.pid;\nerror_log " << dir
+        << "/error.log;\nevents {}\nhttp {\n access_log off;\n server { listen 80; root " << dir
+        << "/www; }\n}\n";
+    serve_process(host, {"nginx", "-c", dir + "/nginx.conf", "-p", dir, "-g", "daemon off;"}, 80);
+    temp_dirs_.push_back(dir);
+  }
+
+  ~Testbed() {
+    processes_.clear();
+    for (const auto& dir : temp_dirs_) std::filesystem::remove_all(dir);
+  }
+
   void wait_listening(const std::string& host, std::uint16_t port) {
     for (int i = 0; i < 100; ++i) {
       auto out = run({"ss", "-Hltn", "sport = :" + std::to_string(port)}, {.netns = ns(host)});
@@ -110,6 +131,7 @@ class Testbed {
   std::unique_ptr<Topology> topology_;
   std::optional<Firewall> firewall_;
   std::vector<BackgroundProcess> processes_;  // destroyed before the topology
+  std::vector<std::string> temp_dirs_;
 };
 
 }  // namespace samizdat::censor::testing
