@@ -271,7 +271,12 @@ template <class T>
 T run_on(asio::io_context& io, asio::awaitable<T> task) {
   std::optional<T> out;
   asio::co_spawn(
-      io, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(task)); }, asio::detached);
+      io,
+      [&]() -> asio::awaitable<void> {
+        out.emplace(co_await std::move(task));
+        io.stop();  // open connections keep the io_context busy; the next run_on resumes them
+      },
+      asio::detached);
   io.restart();
   io.run();
   return std::move(*out);

@@ -19,14 +19,17 @@ namespace {
 void for_each_bounded(asio::io_context& io, std::size_t count, std::size_t parallel,
                       const std::function<asio::awaitable<void>(std::size_t)>& job) {
   auto next = std::make_shared<std::size_t>(0);
+  auto running = std::make_shared<std::size_t>(std::min(parallel, count));
   for (std::size_t w = 0; w < std::min(parallel, count); ++w) {
     asio::co_spawn(
         io,
-        [next, count, &job]() -> asio::awaitable<void> {
+        [next, running, count, &job, &io]() -> asio::awaitable<void> {
           while (*next < count) {
             std::size_t i = (*next)++;
             co_await job(i);
           }
+          // Open connections keep the io_context busy: stop once every worker is done.
+          if (--*running == 0) io.stop();
         },
         asio::detached);
   }
