@@ -1,0 +1,259 @@
+// samizdat-loadgen: load benchmarks of a real samizdatd on loopback (docs/BENCHMARKS.md,
+// "Server"). Starts the server in a temp directory, registers devices, then either
+//   --pairs N      senders -> partner mailboxes: delivered msgs/s, p50/p99/p999 latency
+//   --idle-connections N   authenticated idle connections: server RSS per connection
+// and prints a table plus one JSON line per result. Envelopes are opaque random bytes:
+// the E2E layer's cost is measured separately (bench_crypto).
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "crypto/secret.hpp"
+#include "load_runs.hpp"
+
+#ifndef SAMIZDAT_DEFAULT_SERVER_BINARY
+#define SAMIZDAT_DEFAULT_SERVER_BINARY "samizdatd"
+#endif
+
+using namespace samizdat;
+using namespace samizdat::loadgen;
+
+namespace {
+
+double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+void raise_open_files(std::uint64_t wanted) {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur >= wanted) return;
+  rlimit raised{wanted, std::max<rlim_t>(wanted, limit.rlim_max)};
+  if (::setrlimit(RLIMIT_NOFILE, &raised) != 0) {
+    // Without privilege only the soft limit can go up, to the hard one.
+    raised = {limit.rlim_max, limit.rlim_max};
+    ::setrlimit(RLIMIT_NOFILE, &raised);
+    std::fprintf(stderr, "samizdat-loadgen: could only raise the open-file limit to %llu (wanted %llu)\n",
+                 static_cast<unsigned long long>(limit.rlim_max), static_cast<unsigned long long>(wanted));
+  }
+}
+
+// Loadgen and server share the same cores (the child inherits this mask).
+std::string pin_to_cores(unsigned cores) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  unsigned available = std::thread::hardware_concurrency();
+  unsigned n = std::min(cores, std::max(1u, available));
+  for (unsigned c = 0; c < n; ++c) CPU_SET(c, &set);
+  ::sched_setaffinity(0, sizeof set, &set);
+  return n == 1 ? "0" : "0-" + std::to_string(n - 1);
+}
+
+void print_pairs(const PairsResult& r, const LoadOptions& o, const std::string& cpus,
+                 std::size_t server_threads) {
+  std::printf("\n== pairs run (%s%s)\n", r.mode.c_str(),
+              r.mode == "paced"
+                  ? (" at " + std::to_string(static_cast<long>(r.target_rate)) + " msgs/s").c_str()
+                  : "");
+  std::printf(
+      "  pairs %zu, payload %zu B, %zu envelope(s) per send, window %zu, measured %.1f s after %.1f s "
+      "warm-up, cores %s, server threads %zu\n",
+      o.pairs, o.payload, o.batch, o.window, o.duration_s, o.warmup_s, cpus.c_str(), server_threads);
+  std::printf("  %-28s %14.0f msgs/s\n", "delivered (measured window)", r.delivered_per_s);
+  std::printf("  %-28s %14.0f msgs/s\n", "accepted durable (window)", r.sent_per_s);
+  std::printf("  %-28s p50 %.2f ms  p99 %.2f ms  p999 %.2f ms  max %.2f ms\n", "latency send -> push",
+              r.p50_ms, r.p99_ms, r.p999_ms, r.max_ms);
+  std::printf("  %-28s sent %llu, accepted %llu, delivered %llu, duplicates %llu, acked %llu, errors %llu\n",
+              "totals (incl. warm-up)", static_cast<unsigned long long>(r.sent),
+              static_cast<unsigned long long>(r.accepted), static_cast<unsigned long long>(r.delivered),
+              static_cast<unsigned long long>(r.duplicates), static_cast<unsigned long long>(r.acked),
+              static_cast<unsigned long long>(r.send_errors));
+  std::printf("  %-28s server %.0f%%, loadgen %.0f%% (of one core)\n", "CPU in window",
+              100 * r.server_cpu_s / r.window_s, 100 * r.loadgen_cpu_s / r.window_s);
+  std::printf("  %-28s registered %.1f MiB, connected %.1f MiB, after %.1f MiB\n", "server RSS",
+              mib(r.rss_before), mib(r.rss_connected), mib(r.rss_after));
+  if (!r.first_error.empty()) std::printf("  first error: %s\n", r.first_error.c_str());
+}
+
+nlohmann::json pairs_json(const PairsResult& r, const LoadOptions& o, const std::string& cpus,
+                          std::size_t server_threads) {
+  return {{"benchmark", "samizdat-loadgen"},
+          {"run", "pairs"},
+          {"mode", r.mode},
+          {"target_rate", r.target_rate},
+          {"pairs", o.pairs},
+          {"payload_bytes", o.payload},
+          {"envelopes_per_send", o.batch},
+          {"window", o.window},
+          {"duration_s", o.duration_s},
+          {"warmup_s", o.warmup_s},
+          {"cpus", cpus},
+          {"server_threads", server_threads},
+          {"client_threads", o.client_threads},
+          {"delivered_per_s", r.delivered_per_s},
+          {"accepted_per_s", r.sent_per_s},
+          {"latency_ms", {{"p50", r.p50_ms}, {"p99", r.p99_ms}, {"p999", r.p999_ms}, {"max", r.max_ms}}},
+          {"sent", r.sent},
+          {"accepted", r.accepted},
+          {"delivered", r.delivered},
+          {"duplicates", r.duplicates},
+          {"acked", r.acked},
+          {"errors", r.send_errors},
+          {"first_error", r.first_error},
+          {"server_cpu_s", r.server_cpu_s},
+          {"loadgen_cpu_s", r.loadgen_cpu_s},
+          {"server_rss_registered_bytes", r.rss_before},
+          {"server_rss_connected_bytes", r.rss_connected},
+          {"server_rss_after_bytes", r.rss_after},
+          {"server_rss_per_connection_bytes",
+           (static_cast<double>(r.rss_connected) - static_cast<double>(r.rss_before)) / (2.0 * o.pairs)}};
+}
+
+void print_idle(const IdleResult& r, const std::string& cpus, std::size_t server_threads) {
+  std::printf("\n== idle connections (cores %s, server threads %zu)\n", cpus.c_str(), server_threads);
+  std::printf("  %-30s %zu of %zu (from %zu source addresses), %zu still open after the hold\n", "opened",
+              r.opened, r.requested, r.source_addresses, r.still_open);
+  std::printf("  %-30s register %.1f s, connect+handshake+ping %.1f s\n", "time", r.register_s, r.open_s);
+  std::printf(
+      "  %-30s start %.1f MiB, devices registered %.1f MiB, connected %.1f MiB, after hold %.1f MiB\n",
+      "server RSS", mib(r.rss_start), mib(r.rss_registered), mib(r.rss_connected), mib(r.rss_held));
+  std::printf("  %-30s %.0f bytes (%.2f KiB)\n", "server RSS per connection", r.bytes_per_connection,
+              r.bytes_per_connection / 1024);
+  std::printf("  %-30s %.1f MiB -> %.1f MiB (both ends of every loopback connection)\n", "kernel TCP memory",
+              mib(r.kernel_tcp_before), mib(r.kernel_tcp_connected));
+  std::printf("  %-30s %llu sent, %llu answered\n", "keepalive pings",
+              static_cast<unsigned long long>(r.pings_sent), static_cast<unsigned long long>(r.pongs));
+  if (!r.first_error.empty()) std::printf("  first error: %s\n", r.first_error.c_str());
+}
+
+nlohmann::json idle_json(const IdleResult& r, const LoadOptions& o, const std::string& cpus,
+                         std::size_t server_threads) {
+  return {{"benchmark", "samizdat-loadgen"},
+          {"run", "idle"},
+          {"connections_requested", r.requested},
+          {"connections_opened", r.opened},
+          {"connections_open_after_hold", r.still_open},
+          {"failed", r.failed},
+          {"first_error", r.first_error},
+          {"source_addresses", r.source_addresses},
+          {"cpus", cpus},
+          {"server_threads", server_threads},
+          {"hold_s", o.hold_s},
+          {"ping_interval_s", o.ping_interval_s},
+          {"register_s", r.register_s},
+          {"open_s", r.open_s},
+          {"server_rss_start_bytes", r.rss_start},
+          {"server_rss_registered_bytes", r.rss_registered},
+          {"server_rss_connected_bytes", r.rss_connected},
+          {"server_rss_after_hold_bytes", r.rss_held},
+          {"server_rss_per_connection_bytes", r.bytes_per_connection},
+          {"kernel_tcp_memory_before_bytes", r.kernel_tcp_before},
+          {"kernel_tcp_memory_connected_bytes", r.kernel_tcp_connected},
+          {"pings", r.pings_sent},
+          {"pongs", r.pongs}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"samizdat-loadgen: load benchmarks of a real samizdatd on loopback"};
+  LoadOptions o;
+  std::string server_binary = SAMIZDAT_DEFAULT_SERVER_BINARY;
+  std::size_t server_threads = 2;
+  double server_request_rate = 1e6;
+  unsigned cores = 2;
+  app.add_option("--pairs", o.pairs, "sender/receiver device pairs (0 = no pairs run)");
+  app.add_option("--rate", o.rate, "envelopes/s over all pairs; 0 = open loop (saturation)");
+  app.add_option("--latency-at", o.latency_at,
+                 "after an open-loop run, a paced run at this fraction of its delivered rate (e.g. 0.5)");
+  app.add_option("--duration", o.duration_s, "measured seconds")->check(CLI::Range(0.5, 600.0));
+  app.add_option("--warmup", o.warmup_s, "warm-up seconds before measuring")->check(CLI::Range(0.0, 120.0));
+  app.add_option("--payload", o.payload, "bytes of opaque ciphertext per envelope")
+      ->check(CLI::Range(16, 65536));
+  app.add_option("--batch", o.batch, "envelopes per send request (1..100)")->check(CLI::Range(1, 100));
+  app.add_option("--window", o.window, "outstanding send requests per sender")->check(CLI::Range(1, 1000));
+  app.add_option("--max-messages", o.max_messages, "cap on envelopes sent per run");
+  app.add_option("--idle-connections", o.idle_connections, "authenticated idle connections to hold")
+      ->check(CLI::Range(0, 1'000'000));
+  app.add_option("--source-addresses", o.source_addresses,
+                 "connect from 127.0.1.1..127.0.1.N (0 = automatic: one per 20,000 idle connections)")
+      ->check(CLI::Range(0, 250));
+  app.add_option("--handshake-concurrency", o.handshake_concurrency, "handshakes in flight")
+      ->check(CLI::Range(1, 10'000));
+  app.add_option("--hold", o.hold_s, "idle: seconds to hold the connections")->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--ping-interval", o.ping_interval_s,
+                 "idle: keepalive ping interval per connection, seconds")
+      ->check(CLI::Range(1.0, 3600.0));
+  app.add_option("--client-threads", o.client_threads, "load generator threads")->check(CLI::Range(1, 64));
+  app.add_option("--server-threads", server_threads, "samizdatd worker threads (0 = one per core)");
+  app.add_option("--server-request-rate", server_request_rate,
+                 "per-connection request rate limit given to the server (its default is 50/s)");
+  app.add_option("--cores", cores, "pin loadgen and server to cores 0..N-1");
+  app.add_option("--server-binary", server_binary, "samizdatd to start");
+  CLI11_PARSE(app, argc, argv);
+  if (o.pairs == 0 && o.idle_connections == 0) {
+    std::fprintf(stderr, "samizdat-loadgen: give --pairs N and/or --idle-connections N\n");
+    return 2;
+  }
+
+  crypto::ensure_initialized();
+  install_cleanup_on_signal();
+  std::string cpus = pin_to_cores(cores);
+  std::uint64_t files = 4 * (2 * o.pairs + o.idle_connections) + 4096;
+  raise_open_files(files);
+
+  ServerSettings settings;
+  settings.binary = server_binary;
+  settings.max_open_files = files;
+  settings.config["threads"] = std::to_string(server_threads);
+  settings.config["log_level"] = "'warn'";
+  if (server_request_rate > 0) {
+    settings.config["requests_per_second"] = std::to_string(server_request_rate);
+    settings.config["request_burst"] = std::to_string(server_request_rate);
+  }
+  int exit_code = 0;
+  if (o.idle_connections > 0) {
+    auto server = ServerProcess::start(settings);
+    if (!server.ok()) {
+      std::fprintf(stderr, "samizdat-loadgen: %s\n", server.error().message.c_str());
+      return 1;
+    }
+    auto result = run_idle(**server, o);
+    if (!result.ok()) {
+      std::fprintf(stderr, "samizdat-loadgen: idle run: %s\n", result.error().describe().c_str());
+      return 1;
+    }
+    if (!(*server)->alive()) {
+      std::fprintf(stderr, "samizdat-loadgen: the server died during the idle run\n");
+      exit_code = 1;
+    }
+    print_idle(*result, cpus, server_threads);
+    std::printf("%s\n", idle_json(*result, o, cpus, server_threads).dump().c_str());
+    if (result->failed > 0) exit_code = 1;
+  }
+  if (o.pairs > 0) {
+    auto server = ServerProcess::start(settings);
+    if (!server.ok()) {
+      std::fprintf(stderr, "samizdat-loadgen: %s\n", server.error().message.c_str());
+      return 1;
+    }
+    auto results = run_pairs(**server, o);
+    if (!results.ok()) {
+      std::fprintf(stderr, "samizdat-loadgen: pairs run: %s\n", results.error().describe().c_str());
+      return 1;
+    }
+    if (!(*server)->alive()) {
+      std::fprintf(stderr, "samizdat-loadgen: the server died during the pairs run\n");
+      exit_code = 1;
+    }
+    for (const auto& r : *results) {
+      print_pairs(r, o, cpus, server_threads);
+      std::printf("%s\n", pairs_json(r, o, cpus, server_threads).dump().c_str());
+    }
+  }
+  std::fflush(stdout);
+  return exit_code;
+}

@@ -1,0 +1,57 @@
+// ServerProcess: a real samizdatd for the load generator — `samizdatd init` in a fresh
+// temp directory, config adjusted for the run, then `samizdatd run` as a child with a
+// raised descriptor limit and a parent-death signal. The destructor stops it (SIGTERM,
+// then SIGKILL after a grace period) and deletes the directory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "transport/endpoint.hpp"
+#include "util/result.hpp"
+
+namespace samizdat::loadgen {
+
+struct ServerSettings {
+  std::filesystem::path binary;               // samizdatd
+  std::map<std::string, std::string> config;  // config.toml key -> TOML value, replacing the default
+  std::uint64_t max_open_files = 1 << 20;     // RLIMIT_NOFILE of the child
+};
+
+class ServerProcess {
+ public:
+  static Result<std::unique_ptr<ServerProcess>> start(const ServerSettings& settings);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  const transport::Endpoint& endpoint() const { return endpoint_; }
+  pid_t pid() const { return pid_; }
+  const std::filesystem::path& directory() const { return dir_; }
+  // Still running (not exited)?
+  bool alive();
+  // SIGTERM, wait up to 10 s, then SIGKILL. Idempotent.
+  void stop();
+
+ private:
+  ServerProcess() = default;
+  std::filesystem::path root_;  // the temp dir (removed at the end)
+  std::filesystem::path dir_;   // root_/server
+  transport::Endpoint endpoint_;
+  pid_t pid_ = -1;
+};
+
+// Process probes from /proc (Linux).
+std::uint64_t rss_bytes(pid_t pid);       // VmRSS of /proc/PID/status; 0 if unreadable
+double cpu_seconds(pid_t pid);            // utime + stime of /proc/PID/stat
+std::uint64_t kernel_tcp_memory_bytes();  // "TCP: ... mem N" pages of /proc/net/sockstat
+
+// Runs every registered cleanup (stop servers, remove temp dirs) on SIGINT/SIGTERM, then
+// exits with 130. Call once at start-up.
+void install_cleanup_on_signal();
+
+}  // namespace samizdat::loadgen
