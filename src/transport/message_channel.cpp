@@ -6,24 +6,30 @@
 namespace samizdat::transport {
 
 asio::awaitable<Result<Bytes>> MessageChannel::read_message() {
-  Bytes message;
+  // Fragments already read stay in partial_, so a cancelled read (e.g. a timeout) loses
+  // nothing and the next read_message continues the same message.
   for (;;) {
     auto frame = co_await stream_.read_frame();
     if (!frame.ok()) co_return std::move(frame).error();
     if (frame->empty() || (frame->front() & ~kLastFragment) != 0) {
       co_return make_error(Errc::malformed, "message fragment with bad flags");
     }
-    if (message.size() + frame->size() - 1 > max_message_) {
+    if (partial_.size() + frame->size() - 1 > max_message_) {
+      partial_.clear();
       co_return make_error(Errc::limit_exceeded,
                            "message larger than the limit of " + std::to_string(max_message_) + " bytes");
     }
     bool last = (frame->front() & kLastFragment) != 0;
-    if (message.empty() && last) {
+    if (partial_.empty() && last) {
       frame->erase(frame->begin());  // the common single-frame message: reuse the buffer
       co_return std::move(*frame);
     }
-    message.insert(message.end(), frame->begin() + 1, frame->end());
-    if (last) co_return message;
+    partial_.insert(partial_.end(), frame->begin() + 1, frame->end());
+    if (last) {
+      Bytes message;
+      message.swap(partial_);
+      co_return message;
+    }
   }
 }
 

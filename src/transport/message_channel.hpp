@@ -19,7 +19,8 @@ class MessageChannel {
   // max_message: the largest message read_message accepts (reassembly memory bound).
   MessageChannel(FrameStream& stream, std::size_t max_message) : stream_(stream), max_message_(max_message) {}
 
-  // The next whole message. Errc::limit_exceeded if it grows past max_message (the
+  // The next whole message. Cancelling it (e.g. || with a timer) is safe: fragments read
+  // so far are kept for the next call. Errc::limit_exceeded if it grows past max_message (the
   // caller should close: the stream is no longer in sync), Errc::malformed for bad flags,
   // or whatever read_frame fails with.
   asio::awaitable<Result<Bytes>> read_message();
@@ -33,6 +34,7 @@ class MessageChannel {
  private:
   FrameStream& stream_;
   std::size_t max_message_;
+  Bytes partial_;  // fragments of the message being read
 };
 
 }  // namespace samizdat::transport
