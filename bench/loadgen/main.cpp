@@ -27,18 +27,25 @@ namespace {
 
 double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
-void raise_open_files(std::uint64_t wanted) {
+// Every connection is a descriptor here and one in the server (the child inherits the
+// limit). Raising the hard limit needs CAP_SYS_RESOURCE; without it we stop with a clear
+// message rather than fail half-way through a run.
+Status raise_open_files(std::uint64_t wanted) {
   rlimit limit{};
   ::getrlimit(RLIMIT_NOFILE, &limit);
-  if (limit.rlim_cur >= wanted) return;
+  if (limit.rlim_cur >= wanted) return {};
   rlimit raised{wanted, std::max<rlim_t>(wanted, limit.rlim_max)};
-  if (::setrlimit(RLIMIT_NOFILE, &raised) != 0) {
-    // Without privilege only the soft limit can go up, to the hard one.
-    raised = {limit.rlim_max, limit.rlim_max};
-    ::setrlimit(RLIMIT_NOFILE, &raised);
-    std::fprintf(stderr, "samizdat-loadgen: could only raise the open-file limit to %llu (wanted %llu)\n",
-                 static_cast<unsigned long long>(limit.rlim_max), static_cast<unsigned long long>(wanted));
-  }
+  if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) return {};
+  raised = {limit.rlim_max, limit.rlim_max};
+  ::setrlimit(RLIMIT_NOFILE, &raised);
+  if (limit.rlim_max >= wanted) return {};
+  return make_error(Errc::limit_exceeded,
+                    "this run needs " + std::to_string(wanted) +
+                        " open files per process but the hard "
+                        "limit is " +
+                        std::to_string(limit.rlim_max) +
+                        " and it cannot be raised here (no CAP_SYS_RESOURCE): raise `ulimit -Hn` as root "
+                        "(and fs.nr_open), or use fewer connections");
 }
 
 // Loadgen and server share the same cores (the child inherits this mask).
@@ -202,8 +209,12 @@ int main(int argc, char** argv) {
   crypto::ensure_initialized();
   install_cleanup_on_signal();
   std::string cpus = pin_to_cores(cores);
-  std::uint64_t files = 4 * (2 * o.pairs + o.idle_connections) + 4096;
-  raise_open_files(files);
+  // One descriptor per connection in each process, plus the database, listeners, logs.
+  std::uint64_t files = std::max(2 * o.pairs, o.idle_connections) + 512;
+  if (auto raised = raise_open_files(files); !raised.ok()) {
+    std::fprintf(stderr, "samizdat-loadgen: %s\n", raised.error().message.c_str());
+    return 1;
+  }
 
   ServerSettings settings;
   settings.binary = server_binary;
