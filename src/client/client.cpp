@@ -154,7 +154,8 @@ asio::awaitable<Result<ServerConnection*>> Client::connect(bool as_device) {
     // GCC 12 destroys such a conditional's temporary twice.
     std::shared_ptr<const crypto::X25519KeyPair> key;
     if (as_device) key = device_key_;
-    auto connection = co_await ServerConnection::connect(executor_, endpoint, std::move(key), options_.timeout);
+    auto connection =
+        co_await ServerConnection::connect(executor_, endpoint, std::move(key), options_.timeout);
     if (connection.ok()) {
       slot = std::move(*connection);
       co_return slot.get();
@@ -272,7 +273,7 @@ asio::awaitable<Status> Client::top_up_prekeys() {
       std::max<std::size_t>(reply->prekeys_stored().low_watermark(), options_.one_time_prekeys / 4);
   checked_prekeys_ = true;
   if (remaining >= low || remaining >= options_.one_time_prekeys) co_return Status{};
-  spdlog::info("topping up one-time prekeys: the server holds {}", remaining);
+  spdlog::debug("topping up one-time prekeys: the server holds {}", remaining);
   co_return co_await upload_prekeys(false, options_.one_time_prekeys - remaining);
 }
 
