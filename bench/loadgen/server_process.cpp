@@ -10,6 +10,7 @@
 #include <asio/ip/tcp.hpp>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <regex>
@@ -183,6 +184,8 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const ServerSettings
   }
   server->pid_ = pid;
   register_cleanup(pid, {});
+  std::fprintf(stderr, "samizdat-loadgen: started samizdatd (pid %d) in %s\n", static_cast<int>(pid),
+               server->root_.c_str());
 
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!port_accepts(server->endpoint_)) {
