@@ -60,6 +60,7 @@ fuzz:
 
 bench: build
 	scripts/run-bench $(BUILD)
+	scripts/bench-load $(BUILD) short
 
 demo: build
 	scripts/demo $(BUILD)
@@ -79,3 +80,13 @@ clean:
 censor-demo: configure
 	cmake --build $(BUILD) -j$(JOBS) --target samizdat-censor samizdat-censor-control
 	$(BUILD)/censor/samizdat-censor run censor/scenarios/rkn-2018.toml --report $(BUILD)/censor-demo
+
+# Server load benchmarks (samizdat-loadgen against a real samizdatd on loopback):
+# 1,000 pairs saturation + latency, idle connections; and the 100,000-connection run.
+.PHONY: bench-load bench-100k
+bench-load: configure
+	cmake --build $(BUILD) -j$(JOBS) --target samizdat-loadgen
+	scripts/bench-load $(BUILD) full
+bench-100k: configure
+	cmake --build $(BUILD) -j$(JOBS) --target samizdat-loadgen
+	scripts/bench-load $(BUILD) 100k
