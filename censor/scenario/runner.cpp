@@ -315,7 +315,18 @@ class ScenarioRun {
             record.error.clear();
             break;
           }
-          if (out && out->exit_code != 0) record.error = "receive: " + last_line(out->err);
+          if (out && out->exit_code != 0) {
+            record.error = "receive: " + last_line(out->err);
+            // The receiving side is the same person: they reconfigure too when the service moved.
+            const std::string announced = service_address();
+            if (subject_.user_can_switch_address && announced != known_address) {
+              ++record.user_actions;
+              note("user_action", "message " + std::to_string(id) + ": user switches the client from " +
+                                      known_address + " to the newly announced " + announced);
+              known_address = announced;
+              continue;
+            }
+          }
           std::this_thread::sleep_for(ms(sc_.messages.receive_poll_s));
         }
         if (!record.delivered && record.error.empty()) record.error = "acknowledged but never received";
