@@ -158,6 +158,10 @@ asio::awaitable<Result<ServerConnection*>> Client::connect(bool as_device) {
         co_await ServerConnection::connect(executor_, endpoint, std::move(key), options_.timeout);
     if (connection.ok()) {
       slot = std::move(*connection);
+      // Envelope ids are only compared within one connection's fetches and pushes; a new
+      // connection (or another endpoint) starts afresh. Re-processing is harmless anyway:
+      // the ratchet refuses a message it already decrypted.
+      if (as_device) last_processed_id_ = 0;
       co_return slot.get();
     }
     last = std::move(connection).error();
