@@ -457,9 +457,18 @@ PairsResult run_phase(Workers& workers, ServerProcess& server, std::vector<std::
   }
   sleep_until_us(window.measure_start_us);
   double server_cpu0 = cpu_seconds(server.pid());
+  auto threads0 = thread_cpu_seconds(server.pid());
   double own_cpu0 = own_cpu_seconds();
   sleep_until_us(window.measure_end_us);
   result.server_cpu_s = cpu_seconds(server.pid()) - server_cpu0;
+  auto threads1 = thread_cpu_seconds(server.pid());
+  for (const auto& [tid, seconds] : threads1) {
+    double before = 0;
+    for (const auto& [tid0, seconds0] : threads0) {
+      if (tid0 == tid) before = seconds0;
+    }
+    result.server_thread_cpu_s.push_back(seconds - before);
+  }
   result.loadgen_cpu_s = own_cpu_seconds() - own_cpu0;
   result.window_s = options.duration_s;
 

@@ -44,6 +44,7 @@ struct PairsResult {
   double sent_per_s = 0, delivered_per_s = 0;
   double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
   double server_cpu_s = 0, loadgen_cpu_s = 0;
+  std::vector<double> server_thread_cpu_s;  // per thread in the window: main, store writer, workers
   std::uint64_t rss_before = 0, rss_connected = 0, rss_after = 0;
 };
 

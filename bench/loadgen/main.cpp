@@ -25,6 +25,16 @@ using namespace samizdat::loadgen;
 
 namespace {
 
+// The 1-minute load average: this machine is shared, so every result records it.
+double load_average() {
+  double one = 0;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &one) != 1) one = 0;
+    std::fclose(f);
+  }
+  return one;
+}
+
 double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 // Every connection is a descriptor here and one in the server (the child inherits the
@@ -80,6 +90,12 @@ void print_pairs(const PairsResult& r, const LoadOptions& o, const std::string& 
               static_cast<unsigned long long>(r.send_errors));
   std::printf("  %-28s server %.0f%%, loadgen %.0f%% (of one core)\n", "CPU in window",
               100 * r.server_cpu_s / r.window_s, 100 * r.loadgen_cpu_s / r.window_s);
+  std::string threads;
+  for (double seconds : r.server_thread_cpu_s)
+    threads += " " + std::to_string(static_cast<int>(100 * seconds / r.window_s)) + "%";
+  std::printf("  %-28s%s (main, store writer, workers...)\n", "server CPU per thread", threads.c_str());
+  std::printf("  %-28s %.2f (other work on this shared machine competes for the cores)\n",
+              "load average (1 min)", load_average());
   std::printf("  %-28s registered %.1f MiB, connected %.1f MiB, after %.1f MiB\n", "server RSS",
               mib(r.rss_before), mib(r.rss_connected), mib(r.rss_after));
   if (!r.first_error.empty()) std::printf("  first error: %s\n", r.first_error.c_str());
@@ -112,6 +128,8 @@ nlohmann::json pairs_json(const PairsResult& r, const LoadOptions& o, const std:
           {"first_error", r.first_error},
           {"server_cpu_s", r.server_cpu_s},
           {"loadgen_cpu_s", r.loadgen_cpu_s},
+          {"server_thread_cpu_s", r.server_thread_cpu_s},
+          {"loadavg_1m_at_end", load_average()},
           {"server_rss_registered_bytes", r.rss_before},
           {"server_rss_connected_bytes", r.rss_connected},
           {"server_rss_after_bytes", r.rss_after},
@@ -160,7 +178,8 @@ nlohmann::json idle_json(const IdleResult& r, const LoadOptions& o, const std::s
           {"kernel_tcp_memory_before_bytes", r.kernel_tcp_before},
           {"kernel_tcp_memory_connected_bytes", r.kernel_tcp_connected},
           {"pings", r.pings_sent},
-          {"pongs", r.pongs}};
+          {"pongs", r.pongs},
+          {"loadavg_1m_at_end", load_average()}};
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <atomic>
@@ -247,8 +248,9 @@ std::uint64_t rss_bytes(pid_t pid) {
   return 0;
 }
 
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+namespace {
+double stat_cpu_seconds(const fs::path& stat_file) {
+  std::ifstream in(stat_file);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto close = text.rfind(')');  // the command name may contain spaces
   if (close == std::string::npos) return 0;
@@ -260,6 +262,19 @@ double cpu_seconds(pid_t pid) {
     if (i == 14 || i == 15) ticks += std::stod(field);
   }
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+}  // namespace
+
+double cpu_seconds(pid_t pid) { return stat_cpu_seconds("/proc/" + std::to_string(pid) + "/stat"); }
+
+std::vector<std::pair<int, double>> thread_cpu_seconds(pid_t pid) {
+  std::vector<std::pair<int, double>> out;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    out.emplace_back(std::stoi(task.path().filename().string()), stat_cpu_seconds(task.path() / "stat"));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::uint64_t kernel_tcp_memory_bytes() {

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "transport/endpoint.hpp"
 #include "util/result.hpp"
@@ -46,8 +48,11 @@ class ServerProcess {
 };
 
 // Process probes from /proc (Linux).
-std::uint64_t rss_bytes(pid_t pid);       // VmRSS of /proc/PID/status; 0 if unreadable
-double cpu_seconds(pid_t pid);            // utime + stime of /proc/PID/stat
+std::uint64_t rss_bytes(pid_t pid);  // VmRSS of /proc/PID/status; 0 if unreadable
+double cpu_seconds(pid_t pid);       // utime + stime of /proc/PID/stat
+// CPU seconds per thread (/proc/PID/task/TID/stat), by thread id ascending (for samizdatd:
+// main, store writer, then the workers, in creation order).
+std::vector<std::pair<int, double>> thread_cpu_seconds(pid_t pid);
 std::uint64_t kernel_tcp_memory_bytes();  // "TCP: ... mem N" pages of /proc/net/sockstat
 
 // Runs every registered cleanup (stop servers, remove temp dirs) on SIGINT/SIGTERM, then
