@@ -200,7 +200,13 @@ class ScenarioRun {
         SZ_TRY(command_for(subject_.server, {{"server_addr", announced_address_}}));
     server_ = SZ_TRY(BackgroundProcess::start(shell(server_cmd), options_.report_dir + "/server.log",
                                               host_ns(sc_.service.host)));
-    SZ_CHECK(wait_listening(host_ns(sc_.service.host), sc_.service.port, 10));
+    if (auto listening = wait_listening(host_ns(sc_.service.host), sc_.service.port, 10); !listening) {
+      std::ifstream log(options_.report_dir + "/server.log");
+      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+      return make_error(Errc::unavailable, "the subject's server did not start listening on port " +
+                                               std::to_string(sc_.service.port) + "; its last words: " +
+                                               (text.empty() ? std::string("(nothing)") : last_line(text)));
+    }
 
     if (sc_.escalation.enabled) {
       escalation_ = SZ_TRY(EscalationPolicy::create(sc_.escalation.levels, sc_.escalation.cloud_ranges));
