@@ -289,6 +289,37 @@ TEST_F(Samizdatd, TheDatabaseKeepsNoSenderIdentityWithEnvelopes) {
   EXPECT_TRUE(found_envelope);
 }
 
+TEST(SamizdatdLimits, ARequestFloodIsRefusedWithAClearErrorAndTheConnectionKeepsWorking) {
+  crypto::ensure_initialized();
+  auto server_dir = ServerDir::create("rate");
+  auto config = read_text(server_dir.dir / "config.toml");
+  config.replace(config.find("requests_per_second = "), std::string("requests_per_second = 50").size(),
+                 "requests_per_second = 1");
+  config.replace(config.find("request_burst = "), std::string("request_burst = 200").size(),
+                 "request_burst = 3");
+  std::ofstream(server_dir.dir / "config.toml") << config;
+  ServerProcess process(server_dir.dir);
+  auto client = Client::connect(server_dir.endpoint);
+  int refused = 0;
+  for (int i = 0; i < 8; ++i) {
+    wire::ClientMessage ping;
+    ping.mutable_ping()->set_nonce(static_cast<std::uint64_t>(i));
+    auto reply = client->request(ping);
+    if (reply.has_error()) {
+      EXPECT_EQ(reply.error().code(), wire::ERROR_LIMIT_EXCEEDED);
+      EXPECT_NE(reply.error().message().find("too many requests"), std::string::npos);
+      ++refused;
+    }
+  }
+  EXPECT_GE(refused, 4);
+  std::this_thread::sleep_for(1100ms);  // one token comes back
+  wire::ClientMessage ping;
+  ping.mutable_ping()->set_nonce(99);
+  EXPECT_EQ(client->request(ping).pong().nonce(), 99u);
+  EXPECT_EQ(process.stop(), 0);
+  if (!HasFailure()) fs::remove_all(server_dir.dir.parent_path());
+}
+
 // ---------------------------------------------------------------------------------
 // The command line: clear errors, exit codes.
 
