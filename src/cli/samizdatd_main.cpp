@@ -19,6 +19,7 @@ int fail(const samizdat::Error& error) {
 int main(int argc, char** argv) {
   CLI::App app{"samizdatd: the Samizdat messaging server (stores only sealed envelopes)"};
   app.require_subcommand(1);
+  app.fallthrough();  // --log-level may also follow the subcommand
   std::string log_level;
   app.add_option("--log-level", log_level,
                  "trace, debug, info, warn, error or off (default: from the config)")
