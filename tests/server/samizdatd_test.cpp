@@ -342,6 +342,7 @@ TEST(SamizdatdCommandLine, InitWritesPrivateKeysACommentedConfigAndABootstrapStr
   EXPECT_EQ(run_program({samizdatd_path(), "init", "--dir", (base / "s").string()}, output, base / "out.log"),
             1);
   EXPECT_NE(output.find("not empty"), std::string::npos) << output;
+  if (!HasFailure()) fs::remove_all(base);
 }
 
 TEST(SamizdatdCommandLine, RunExplainsAMissingDirectoryABadConfigAndAPortInUse) {
@@ -366,6 +367,7 @@ TEST(SamizdatdCommandLine, RunExplainsAMissingDirectoryABadConfigAndAPortInUse) 
   EXPECT_EQ(run_program({samizdatd_path(), "run", "--dir", (base / "s").string()}, output, base / "4.log"),
             1);
   EXPECT_NE(output.find("in use"), std::string::npos) << output;
+  if (!HasFailure()) fs::remove_all(base);
 }
 
 }  // namespace
