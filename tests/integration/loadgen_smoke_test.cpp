@@ -32,6 +32,21 @@ std::pair<std::string, int> run(const std::string& command) {
   return {output, status};
 }
 
+// Reads the "started samizdatd (pid N) in DIR" line of a loadgen's stderr.
+bool parse_started(const std::string& text, int& pid, std::string& dir) {
+  auto at = text.find("started samizdatd (pid ");
+  if (at == std::string::npos) return false;
+  auto rest = text.substr(at + 23);
+  pid = std::stoi(rest);
+  auto in = rest.find(") in ");
+  auto end = rest.find('\n', in);
+  if (in == std::string::npos || end == std::string::npos) return false;
+  dir = rest.substr(in + 5, end - in - 5);
+  return true;
+}
+
+bool process_exists(int pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
 TEST(LoadGenerator, DeliversEverythingTheServerAcceptedAndPrintsJson) {
   if (!fs::exists(loadgen_binary())) GTEST_SKIP() << "samizdat-loadgen is not built (SAMIZDAT_BENCH=OFF)";
   auto [output, status] = run(loadgen_binary().string() +
@@ -60,22 +75,14 @@ TEST(LoadGenerator, DeliversEverythingTheServerAcceptedAndPrintsJson) {
   EXPECT_GT(result["delivered_per_s"].get<double>(), 0.0);
   EXPECT_GT(result["latency_ms"]["p50"].get<double>(), 0.0);
   EXPECT_GT(result["server_rss_connected_bytes"].get<std::uint64_t>(), 0u);
-}
 
-// Reads the "started samizdatd (pid N) in DIR" line of a loadgen's stderr.
-bool parse_started(const std::string& text, int& pid, std::string& dir) {
-  auto at = text.find("started samizdatd (pid ");
-  if (at == std::string::npos) return false;
-  auto rest = text.substr(at + 23);
-  pid = std::stoi(rest);
-  auto in = rest.find(") in ");
-  auto end = rest.find('\n', in);
-  if (in == std::string::npos || end == std::string::npos) return false;
-  dir = rest.substr(in + 5, end - in - 5);
-  return true;
+  // It cleaned up after itself.
+  int server_pid = 0;
+  std::string dir;
+  ASSERT_TRUE(parse_started(output, server_pid, dir)) << output;
+  EXPECT_FALSE(fs::exists(dir)) << dir;
+  EXPECT_FALSE(process_exists(server_pid)) << "samizdatd " << server_pid << " still runs";
 }
-
-bool process_exists(int pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
 TEST(LoadGenerator, CtrlCStopsTheServerAndRemovesItsDirectory) {
   if (!fs::exists(loadgen_binary())) GTEST_SKIP() << "samizdat-loadgen is not built (SAMIZDAT_BENCH=OFF)";
