@@ -14,6 +14,7 @@ void ensure_initialized() {
 
 void fill_random(MutableByteView out) {
   ensure_initialized();
+  if (out.empty()) return;  // an empty span may carry a null pointer, which libsodium must not see
   randombytes_buf(out.data(), out.size());
 }
 
