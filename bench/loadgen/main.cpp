@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -219,6 +221,10 @@ int main(int argc, char** argv) {
                  "per-connection request rate limit given to the server (its default is 50/s)");
   app.add_option("--cores", cores, "pin loadgen and server to cores 0..N-1");
   app.add_option("--server-binary", server_binary, "samizdatd to start");
+  double time_limit = 0;
+  app.add_option("--time-limit", time_limit,
+                 "abort (stopping the server, removing its directory) after this many seconds; "
+                 "0 = derived from the run's options");
   CLI11_PARSE(app, argc, argv);
   if (o.pairs == 0 && o.idle_connections == 0) {
     std::fprintf(stderr, "samizdat-loadgen: give --pairs N and/or --idle-connections N\n");
@@ -227,6 +233,17 @@ int main(int argc, char** argv) {
 
   crypto::ensure_initialized();
   install_cleanup_on_signal();
+  // Every run is bounded: a server or connection that stops answering cannot hang us.
+  if (time_limit <= 0) {
+    double phases = o.latency_at > 0 ? 2 : 1;
+    time_limit = 300 + phases * (o.warmup_s + o.duration_s + o.drain_timeout_s) + o.hold_s +
+                 static_cast<double>(2 * o.pairs + o.idle_connections) / 100.0;
+  }
+  std::thread([time_limit] {
+    std::this_thread::sleep_for(std::chrono::duration<double>(time_limit));
+    std::fprintf(stderr, "samizdat-loadgen: time limit of %.0f s reached, aborting\n", time_limit);
+    ::raise(SIGTERM);
+  }).detach();
   std::string cpus = pin_to_cores(cores);
   // One descriptor per connection in each process, plus the database, listeners, logs.
   std::uint64_t files = std::max(2 * o.pairs, o.idle_connections) + 512;
