@@ -44,6 +44,12 @@ std::string last_line(const std::string& text) {
   return at == std::string::npos ? t : t.substr(at + 1);
 }
 
+std::string join(const std::vector<std::string>& parts, const std::string& separator) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : separator) + p;
+  return out;
+}
+
 class ScenarioRun {
  public:
   ScenarioRun(const Scenario& scenario, const SubjectSpec& subject, const RunnerOptions& options)
@@ -101,7 +107,8 @@ class ScenarioRun {
              {"dns_name", sc_.service.dns_name},
              {"sni", sc_.service.sni},
              {"mailbox", sc_.messages.mailbox},
-             {"listen_addr", "0.0.0.0"}};
+             {"listen_addr", "0.0.0.0"},
+             {"service_addresses", join(sc_.service.addresses, " ")}};
     for (const auto& [name, value] : subject_.vars) vars_[name] = SZ_TRY(expand(value, vars_));
     return {};
   }
@@ -171,6 +178,24 @@ class ScenarioRun {
       specs.push_back(spec);
     }
     topology_ = SZ_TRY(Topology::create(specs));
+    announced_address_ = sc_.service.addresses.front();
+    // The subject's server and its setup run before the censor exists: the accounts and
+    // contacts were made before the block began (and the inline hold would stall setup
+    // traffic with no DPI yet to judge it).
+    const std::string server_cmd =
+        SZ_TRY(command_for(subject_.server, {{"server_addr", announced_address_}}));
+    server_ = SZ_TRY(BackgroundProcess::start(shell(server_cmd), options_.report_dir + "/server.log",
+                                              host_ns(sc_.service.host)));
+    if (auto listening = wait_listening(host_ns(sc_.service.host), sc_.service.port, 10); !listening) {
+      std::ifstream log(options_.report_dir + "/server.log");
+      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+      return make_error(Errc::unavailable, "the subject's server did not start listening on port " +
+                                               std::to_string(sc_.service.port) + "; its last words: " +
+                                               (text.empty() ? std::string("(nothing)") : last_line(text)));
+    }
+
+    SZ_CHECK(run_subject_setup());
+
     // First-packet rules need the verdict before the server answers: hold packets until judged.
     const bool first_packet_rules =
         sc_.dpi_enabled &&
@@ -180,7 +205,6 @@ class ScenarioRun {
       firewall_options.hold_until_judged = topology_->censor_interfaces(Side::inside);
     }
     firewall_ = SZ_TRY(Firewall::install(topology_->censor_ns(), firewall_options));
-    announced_address_ = sc_.service.addresses.front();
 
     DnsOptions dns;
     dns.censor_ns = topology_->censor_ns();
@@ -196,18 +220,6 @@ class ScenarioRun {
     for (const auto& h : sc_.hosts) {
       if (h.bystander) SZ_CHECK(start_bystander(h));
     }
-    const std::string server_cmd =
-        SZ_TRY(command_for(subject_.server, {{"server_addr", announced_address_}}));
-    server_ = SZ_TRY(BackgroundProcess::start(shell(server_cmd), options_.report_dir + "/server.log",
-                                              host_ns(sc_.service.host)));
-    if (auto listening = wait_listening(host_ns(sc_.service.host), sc_.service.port, 10); !listening) {
-      std::ifstream log(options_.report_dir + "/server.log");
-      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-      return make_error(Errc::unavailable, "the subject's server did not start listening on port " +
-                                               std::to_string(sc_.service.port) + "; its last words: " +
-                                               (text.empty() ? std::string("(nothing)") : last_line(text)));
-    }
-
     if (sc_.escalation.enabled) {
       escalation_ = SZ_TRY(EscalationPolicy::create(sc_.escalation.levels, sc_.escalation.cloud_ranges));
       for (const auto& name : sc_.escalation.informants) {
@@ -254,6 +266,28 @@ class ScenarioRun {
     dpi_ = SZ_TRY(PassiveDpi::start(topology_->censor_ns(), policy, &*firewall_, callbacks,
                                     {Topology::kCensorServiceAddress}));
     t0_ = Clock::now();
+    return {};
+  }
+
+  Status run_subject_setup() {
+    int index = 0;
+    for (const auto& step : subject_.setup) {
+      ++index;
+      const std::string cmd = SZ_TRY(command_for(step.command, {{"server_addr", announced_address_}}));
+      auto out = run(shell(cmd), {.timeout = ms(step.timeout_s), .netns = host_ns(step.host)});
+      const std::string where = "setup step " + std::to_string(index) + " of subject " + subject_.name;
+      if (!out) return make_error(out.error().code, where + ": " + out.error().message);
+      {
+        std::ofstream log(options_.report_dir + "/setup.log", std::ios::app);
+        log << "## " << where << " on " << step.host << " (exit " << out->exit_code << ")\n$ " << cmd << "\n"
+            << out->out << out->err << "\n";
+      }
+      if (out->exit_code != 0) {
+        return make_error(Errc::unavailable, where + (out->timed_out ? " timed out" : " failed") + ": " +
+                                                 last_line(out->err.empty() ? out->out : out->err) +
+                                                 " (see " + options_.report_dir + "/setup.log)");
+      }
+    }
     return {};
   }
 

@@ -144,6 +144,23 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
           if (auto v = value.value<std::string>()) subject.vars[std::string(name.str())] = *v;
         }
       }
+      if (const auto* steps = (*t)["setup"].as_array()) {
+        for (const auto& step_node : *steps) {
+          const auto* step = step_node.as_table();
+          if (step == nullptr) return bad(path, "[subject." + subject.name + "] setup must be tables");
+          SetupStep parsed;
+          parsed.host = (*step)["host"].value_or(std::string());
+          parsed.command = (*step)["run"].value_or(std::string());
+          parsed.timeout_s = (*step)["timeout_s"].value_or(30.0);
+          if (parsed.command.empty()) {
+            return bad(path, "[[subject." + subject.name + ".setup]] needs run = \"command line\"");
+          }
+          if (!(parsed.timeout_s > 0 && parsed.timeout_s <= 600)) {
+            return bad(path, "[[subject." + subject.name + ".setup]] timeout_s must be in (0, 600]");
+          }
+          subject.setup.push_back(std::move(parsed));
+        }
+      }
       if (subject.server.empty() || subject.send.empty() || subject.receive.empty()) {
         return bad(path, "[subject." + subject.name + "] needs server, send and receive command lines");
       }
@@ -256,6 +273,14 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
   }
   for (const auto& name : s.escalation.informants) {
     if (find_host(name) == nullptr) return bad(path, "escalation informant '" + name + "' is not a host");
+  }
+  for (auto& subject : s.subjects) {
+    for (auto& step : subject.setup) {
+      if (step.host.empty()) step.host = s.messages.sender_host;
+      if (find_host(step.host) == nullptr) {
+        return bad(path, "[[subject." + subject.name + ".setup]] host '" + step.host + "' is not a host");
+      }
+    }
   }
   return s;
 }

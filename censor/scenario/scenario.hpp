@@ -28,14 +28,23 @@ struct ScenarioHost {
   std::string dns_name;  // published by the censor's resolver when set
 };
 
+// A step run once, before the censor starts (accounts, keys, contact exchange): what a
+// user did before the block began, so it is not counted as a user action.
+struct SetupStep {
+  std::string host;     // the host whose namespace runs it (default: the message sender)
+  std::string command;  // sh -c, after {placeholder} expansion; must exit 0
+  double timeout_s = 30;
+};
+
 // One way of playing the service: the plain control, Samizdat, ...
 struct SubjectSpec {
   std::string name;
   std::string description;
-  std::string server;   // started on the service host, once, in the background
-  std::string send;     // one message: exit 0 when the server acknowledged it
-  std::string receive;  // prints received messages, one per line
-  std::string fetch;    // optional bulk download (media); prints JSON with "bits_per_second"
+  std::string server;            // started on the service host, once, in the background
+  std::string send;              // one message: exit 0 when the server acknowledged it
+  std::string receive;           // prints received messages, one per line
+  std::string fetch;             // optional bulk download (media); prints JSON with "bits_per_second"
+  std::vector<SetupStep> setup;  // in order, after the server listens, before the censor starts
   std::vector<std::string> requires_files;  // skipped (reported as such) when any is missing
   // A person can look up the service's newest address and reconfigure by hand; each time
   // that is needed it counts as a user action (Samizdat must need none).
