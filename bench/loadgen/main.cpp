@@ -220,7 +220,8 @@ int main(int argc, char** argv) {
   app.add_option("--server-request-rate", server_request_rate,
                  "per-connection request rate limit given to the server (its default is 50/s)");
   app.add_option("--cores", cores, "pin loadgen and server to cores 0..N-1");
-  app.add_option("--server-binary", server_binary, "samizdatd to start");
+  app.add_option("--server-binary", server_binary,
+                 "samizdatd to start (a wrapper script must exec it: a forked child escapes the cleanup)");
   double time_limit = 0;
   app.add_option("--time-limit", time_limit,
                  "abort (stopping the server, removing its directory) after this many seconds; "
