@@ -75,10 +75,10 @@ clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
 
 # The censorship testbed (needs root): replays RKN 2018 against every subject of the
-# scenario (the plain-TCP control; Samizdat once built) and prints the summary.
+# scenario (the plain-TCP control and the real samizdatd/samizdat) and prints the summary.
 .PHONY: censor-demo
 censor-demo: configure
-	cmake --build $(BUILD) -j$(JOBS) --target samizdat-censor samizdat-censor-control
+	cmake --build $(BUILD) -j$(JOBS) --target samizdat-censor samizdat-censor-control samizdatd samizdat
 	$(BUILD)/censor/samizdat-censor run censor/scenarios/rkn-2018.toml --report $(BUILD)/censor-demo
 
 # Server load benchmarks (samizdat-loadgen against a real samizdatd on loopback):
