@@ -274,6 +274,11 @@ void ActiveProber::loop() {
       if (stopping_) return;
       next = queue_.front();
       queue_.pop_front();
+      if (policy_.delay_s > 0) {
+        const auto until =
+            Clock::now() + std::chrono::milliseconds(static_cast<long>(policy_.delay_s * 1000));
+        if (wake_.wait_until(lock, until, [&] { return stopping_; })) return;
+      }
     }
     ProbeResult result = probe_now(next, policy_);
     result.t_s = std::chrono::duration<double>(Clock::now() - start).count();

@@ -54,6 +54,10 @@ struct ProbeResult {
 struct ProberPolicy {
   bool enabled = false;
   double read_timeout_s = 2.0;  // how long a probe waits for an answer
+  // How long after a suspect connection the probes start. The GFW's follow the
+  // connection (Alice et al. 2020: from under a second to hours later); 0 lets the
+  // replay race the inline-held original, which then reaches the server second.
+  double delay_s = 0;
   std::vector<std::size_t> random_lengths = {7, 8, 11, 16, 22, 33, 40, 49, 50, 221};
   bool block_on_replay = true;
   bool block_on_threshold = true;

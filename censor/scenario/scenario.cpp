@@ -241,6 +241,9 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
   const auto prober = censor["prober"];
   s.prober.enabled = prober["enabled"].value_or(false);
   s.prober.read_timeout_s = prober["read_timeout_s"].value_or(2.0);
+  s.prober.delay_s = prober["delay_s"].value_or(0.0);
+  if (!(s.prober.delay_s >= 0 && s.prober.delay_s <= 600))
+    return bad(path, "prober delay_s must be in [0, 600]");
   s.prober.block_on_replay = prober["block_on_replay"].value_or(true);
   s.prober.block_on_threshold = prober["block_on_threshold"].value_or(true);
   s.prober.action = SZ_TRY(block_action(prober["block"].value_or(std::string("drop")), path + " prober"));
