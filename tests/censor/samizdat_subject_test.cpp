@@ -52,7 +52,7 @@ TEST(SamizdatSubject, SurvivesTheRegistryBlockUnaidedAndIsCutOffWhenEveryBootstr
   EXPECT_TRUE(summary["cut_off"].get<bool>()) << report["messages"].dump();
   ASSERT_FALSE(report["escalation"].empty());
   EXPECT_EQ(report["escalation"][0]["level"], "address");
-  EXPECT_EQ(report["escalation"][0]["new_prefixes"], nlohmann::json({"172.20.1.10/32"}));
+  EXPECT_EQ(report["escalation"][0]["new_prefixes"], nlohmann::json({"172.20.1.10"}));
   EXPECT_GT(summary["packets_by_mechanism"]["escalation_drop"].get<int>(), 0);
   EXPECT_GT(summary["packets_by_mechanism"]["registry_drop"].get<int>(), 0);
   fs::remove_all(dir);
