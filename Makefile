@@ -6,7 +6,7 @@ TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 5
 
 .PHONY: all deps configure build test unit demo bench fuzz fuzz-smoke test-asan test-tsan \
         format tidy clean
@@ -52,7 +52,7 @@ $(FUZZ_BUILD)/build.ninja: deps
 fuzz-smoke: $(FUZZ_BUILD)/build.ninja
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DSAMIZDAT_FUZZ_SMOKE_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_targets
-	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz -j$(JOBS)
 
 # The long campaign: FUZZ_SECONDS per target (default here 600), one after another.
 fuzz:
