@@ -9,7 +9,7 @@ CMAKE_GEN  := -G Ninja
 FUZZ_SECONDS ?= 5
 
 .PHONY: all deps configure build test unit demo bench fuzz fuzz-smoke test-asan test-tsan \
-        format tidy clean
+        format format-check tidy clean
 
 all: build
 
@@ -67,6 +67,10 @@ demo: build
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+# CI: every tracked C++ file must already be clang-formatted.
+format-check: deps
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 
 tidy: configure
 	git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet

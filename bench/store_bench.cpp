@@ -70,13 +70,14 @@ void append_from_producers(MailboxStore& mailboxes, int per_producer, std::atomi
         std::uint32_t m = rng() % kMailboxes;
         std::memcpy(mailbox.data(), &m, sizeof m);
         ciphertext[0] = static_cast<std::uint8_t>(i);
-        mailboxes.append({NewEnvelope{mailbox, ciphertext, 0}}, [&](Result<std::vector<StoredEnvelopeId>> result) {
-          if (!result.ok()) ++failures;
-          std::lock_guard lock(mutex);
-          --in_flight;
-          ++done;
-          changed.notify_all();
-        });
+        mailboxes.append({NewEnvelope{mailbox, ciphertext, 0}},
+                         [&](Result<std::vector<StoredEnvelopeId>> result) {
+                           if (!result.ok()) ++failures;
+                           std::lock_guard lock(mutex);
+                           --in_flight;
+                           ++done;
+                           changed.notify_all();
+                         });
       }
       std::unique_lock lock(mutex);
       changed.wait(lock, [&] { return done == per_producer; });

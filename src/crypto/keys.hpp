@@ -47,8 +47,8 @@ Result<X25519Public> ed25519_public_to_x25519(const Ed25519Public& public_key);
 template <std::size_t N>
 Result<std::array<std::uint8_t, N>> to_array(ByteView bytes) {
   if (bytes.size() != N) {
-    return make_error(Errc::malformed, "expected " + std::to_string(N) + " bytes, got " +
-                                          std::to_string(bytes.size()));
+    return make_error(Errc::malformed,
+                      "expected " + std::to_string(N) + " bytes, got " + std::to_string(bytes.size()));
   }
   std::array<std::uint8_t, N> out{};
   std::copy(bytes.begin(), bytes.end(), out.begin());

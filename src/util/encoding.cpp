@@ -7,8 +7,7 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 constexpr char kBase32Alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-constexpr char kBase64UrlAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char kBase64UrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

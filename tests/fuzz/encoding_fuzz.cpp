@@ -7,8 +7,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  for (auto decoded : {samizdat::hex_decode(text), samizdat::base32_decode(text),
-                       samizdat::base64url_decode(text)}) {
+  for (auto decoded :
+       {samizdat::hex_decode(text), samizdat::base32_decode(text), samizdat::base64url_decode(text)}) {
     (void)decoded.ok();
   }
   if (auto decoded = samizdat::base64url_decode(text); decoded.ok()) {

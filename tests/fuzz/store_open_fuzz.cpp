@@ -20,7 +20,6 @@ const std::filesystem::path& work_dir() {
   return dir;
 }
 
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -40,7 +40,8 @@ Statement& Statement::bind(int index, ByteView value) {
 
 Statement& Statement::bind_text(int index, std::string_view value) {
   // An empty string_view may have a null data(), which SQLite would store as NULL.
-  sqlite3_bind_text64(stmt_, index, value.empty() ? "" : value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  sqlite3_bind_text64(stmt_, index, value.empty() ? "" : value.data(), value.size(), SQLITE_TRANSIENT,
+                      SQLITE_UTF8);
   return *this;
 }
 
