@@ -14,7 +14,7 @@ constexpr std::uint8_t kVersion = 1;
 constexpr std::string_view kChecksumLabel = "samizdat-bootstrap-v1";
 constexpr std::size_t kChecksumSize = 4;
 constexpr std::size_t kMaxText = 8192;
-enum Tag : std::uint8_t { kPath = 1, kSni = 2, kHostHeader = 3 };
+enum Tag : std::uint8_t { kPath = 1, kSni = 2, kHostHeader = 3, kShaping = 4 };
 
 std::array<std::uint8_t, kChecksumSize> checksum(ByteView body) {
   crypto_generichash_blake2b_state state;
@@ -105,6 +105,7 @@ Result<std::string> encode_bootstrap(const Bootstrap& bootstrap) {
     if (!endpoint.path.empty()) options.emplace_back(kPath, &endpoint.path);
     if (!endpoint.sni.empty()) options.emplace_back(kSni, &endpoint.sni);
     if (!endpoint.host_header.empty()) options.emplace_back(kHostHeader, &endpoint.host_header);
+    if (!endpoint.shaping.empty()) options.emplace_back(kShaping, &endpoint.shaping);
     out.push_back(static_cast<std::uint8_t>(options.size()));
     for (auto [tag, value] : options) {
       if (!valid_text(*value, tag == kPath)) return bad("cannot hold the option '" + *value + "'");
@@ -168,7 +169,7 @@ Result<Bootstrap> parse_bootstrap(std::string_view text) {
     std::uint8_t last_tag = 0;
     for (std::size_t j = 0; j < options; ++j) {
       auto tag = SZ_TRY(reader.u8("option tag"));
-      if (tag <= last_tag || tag > kHostHeader) {
+      if (tag <= last_tag || tag > kShaping) {
         return bad("has an unknown or repeated endpoint option " + std::to_string(tag) + ": update the app");
       }
       last_tag = tag;
@@ -178,8 +179,10 @@ Result<Bootstrap> parse_bootstrap(std::string_view text) {
         endpoint.path = std::move(value);
       } else if (tag == kSni) {
         endpoint.sni = std::move(value);
-      } else {
+      } else if (tag == kHostHeader) {
         endpoint.host_header = std::move(value);
+      } else {
+        endpoint.shaping = std::move(value);
       }
     }
     bootstrap.endpoints.push_back(std::move(endpoint));

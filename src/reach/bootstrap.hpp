@@ -6,7 +6,7 @@
 //                           || checksum(4) )
 //   endpoint = scheme(len8 str) || host(len8 str) || port(u16be) || server_static(32) || psk(32)
 //              || option_count(1) || (tag(1) || len8 str)*option_count
-//   tags: 1 = path, 2 = sni, 3 = host_header (each at most once, ascending)
+//   tags: 1 = path, 2 = sni, 3 = host_header, 4 = shaping (each at most once, ascending)
 //   checksum = first 4 bytes of BLAKE2b-256("samizdat-bootstrap-v1" || all preceding bytes),
 //              so a damaged or truncated copy is reported as such.
 // The parser is strict: every length, range and character is checked and trailing

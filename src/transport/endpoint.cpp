@@ -34,7 +34,9 @@ std::string Endpoint::to_uri() const {
 }
 
 std::string Endpoint::to_uri_with_keys() const {
-  return to_uri() + "?key=" + base64url_encode(server_static) + "&psk=" + base64url_encode(psk);
+  std::string uri = to_uri() + "?key=" + base64url_encode(server_static) + "&psk=" + base64url_encode(psk);
+  if (!shaping.empty()) uri += "&shaping=" + shaping;
+  return uri;
 }
 
 Result<Endpoint> parse_endpoint_uri(std::string_view uri) {
@@ -102,8 +104,11 @@ Result<Endpoint> parse_endpoint_uri(std::string_view uri) {
       endpoint.sni = std::string(value);
     } else if (name == "host") {
       endpoint.host_header = std::string(value);
+    } else if (name == "shaping") {
+      endpoint.shaping = std::string(value);
     } else {
-      return bad(uri, "unknown query parameter '" + std::string(name) + "' (known: key, psk, sni, host)");
+      return bad(uri,
+                 "unknown query parameter '" + std::string(name) + "' (known: key, psk, sni, host, shaping)");
     }
   }
   return endpoint;

@@ -22,6 +22,7 @@ struct Endpoint {
   std::string path;                      // wss: secret path ("/abc"); empty otherwise
   std::string sni;                       // tls/wss: TLS server name; empty = host
   std::string host_header;               // wss behind a CDN: HTTP Host; empty = host
+  std::string shaping;                   // obfs first-packet shaping mode; empty = transport default
   crypto::X25519Public server_static{};  // the server's Noise static public key
   // Shared by every client of this endpoint (it comes from the bootstrap string or
   // network map): it makes the handshake unrecognisable to probers who lack it; it is
@@ -30,11 +31,13 @@ struct Endpoint {
 
   // "tcp://HOST:PORT[/PATH]" (IPv6 hosts in brackets); keys are not included.
   [[nodiscard]] std::string to_uri() const;
-  // to_uri() plus "?key=<base64url>&psk=<base64url>": a self-contained endpoint.
+  // to_uri() plus "?key=<base64url>&psk=<base64url>" (and "&shaping=MODE" when set):
+  // a self-contained endpoint.
   [[nodiscard]] std::string to_uri_with_keys() const;
 };
 
-// Parses "SCHEME://HOST:PORT[/PATH][?key=B64URL&psk=B64URL]". HOST may be "[v6]".
+// Parses "SCHEME://HOST:PORT[/PATH][?key=B64URL&psk=B64URL&sni=..&host=..&shaping=..]".
+// HOST may be "[v6]".
 // Keys are zero unless given in the query. Errc::invalid_argument with a message that
 // names the problem (missing port, port out of range, bad key encoding, ...).
 // The scheme is not checked against registered transports here (see TransportRegistry).

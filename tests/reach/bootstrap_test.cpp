@@ -23,7 +23,11 @@ Bootstrap sample() {
   wss.path = "/a/secret/path";
   wss.sni = "cdn.example.net";
   wss.host_header = "origin.example.org";
-  bootstrap.endpoints = {tcp, wss};
+  transport::Endpoint obfs = tcp;
+  obfs.scheme = "obfs";
+  obfs.port = 8443;
+  obfs.shaping = "popcount";
+  bootstrap.endpoints = {tcp, wss, obfs};
   return bootstrap;
 }
 
@@ -36,14 +40,16 @@ TEST(BootstrapString, RoundTripsOperatorKeyAndEveryEndpointField) {
   auto parsed = parse_bootstrap("  " + *text + "\n");
   ASSERT_TRUE(parsed.ok()) << parsed.error().describe();
   EXPECT_EQ(parsed->operator_key, bootstrap.operator_key);
-  ASSERT_EQ(parsed->endpoints.size(), 2u);
-  for (std::size_t i = 0; i < 2; ++i) {
+  ASSERT_EQ(parsed->endpoints.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
     const auto& a = parsed->endpoints[i];
     const auto& b = bootstrap.endpoints[i];
     EXPECT_EQ(a.to_uri_with_keys(), b.to_uri_with_keys());
     EXPECT_EQ(a.sni, b.sni);
     EXPECT_EQ(a.host_header, b.host_header);
+    EXPECT_EQ(a.shaping, b.shaping);
   }
+  EXPECT_EQ(parsed->endpoints[2].shaping, "popcount");
 }
 
 TEST(BootstrapString, ADamagedCopyIsReportedAsDamaged) {

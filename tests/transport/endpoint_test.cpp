@@ -23,6 +23,19 @@ TEST(EndpointUri, ParsesHostPortAndKeysAndPrintsThemBack) {
   EXPECT_EQ(parsed->to_uri(), "tcp://127.0.0.1:4433");
 }
 
+TEST(EndpointUri, CarriesTheObfsShapingModeThroughTheUri) {
+  Endpoint endpoint;
+  endpoint.scheme = "obfs";
+  endpoint.host = "127.0.0.1";
+  endpoint.port = 8443;
+  EXPECT_EQ(endpoint.to_uri_with_keys().find("shaping="), std::string::npos);
+  endpoint.shaping = "prefix";
+  auto parsed = parse_endpoint_uri(endpoint.to_uri_with_keys());
+  ASSERT_TRUE(parsed.ok()) << parsed.error().describe();
+  EXPECT_EQ(parsed->shaping, "prefix");
+  EXPECT_EQ(parsed->to_uri_with_keys(), endpoint.to_uri_with_keys());
+}
+
 TEST(EndpointUri, AcceptsBracketedIpv6AndAPathForLaterTransports) {
   auto parsed = parse_endpoint_uri("wss://[::1]:443/secret/path");
   ASSERT_TRUE(parsed.ok()) << parsed.error().describe();
