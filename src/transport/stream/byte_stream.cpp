@@ -1,0 +1,101 @@
+#include "transport/stream/byte_stream.hpp"
+
+#include <algorithm>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <cstring>
+
+namespace samizdat::transport {
+namespace {
+
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+}  // namespace
+
+std::string describe_tcp_endpoint(const asio::ip::tcp::endpoint& endpoint) {
+  auto address = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) address = "[" + address + "]";
+  return address + ":" + std::to_string(endpoint.port());
+}
+
+asio::awaitable<Status> read_exact(ByteStream& stream, std::span<std::uint8_t> buffer) {
+  std::size_t done = 0;
+  while (done < buffer.size()) {
+    auto rest = buffer.subspan(done);
+    auto n = co_await stream.read_some(rest);
+    if (!n.ok()) co_return std::move(n).error();
+    done += *n;
+  }
+  co_return Status{};
+}
+
+// ---------------------------------------------------------------------------------
+TcpByteStream::TcpByteStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+  std::error_code ec;
+  auto peer = socket_.remote_endpoint(ec);
+  peer_ = ec ? std::string("(unconnected)") : describe_tcp_endpoint(peer);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+TcpByteStream::~TcpByteStream() { close(); }
+
+asio::awaitable<Result<std::size_t>> TcpByteStream::read_some(std::span<std::uint8_t> buffer) {
+  if (!open_) co_return make_error(Errc::unavailable, "the connection is closed");
+  if (buffer.empty()) co_return make_error(Errc::invalid_argument, "read_some needs a non-empty buffer");
+  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_tuple);
+  if (!ec) co_return n;
+  if (ec == asio::error::operation_aborted) {
+    if (!open_) co_return make_error(Errc::unavailable, "the connection was closed");
+    co_return make_error(Errc::timeout, "read cancelled");
+  }
+  if (ec == asio::error::eof || ec == asio::error::connection_reset) {
+    co_return make_error(Errc::network, "connection closed by peer");
+  }
+  co_return make_error(Errc::network, "read failed: " + ec.message());
+}
+
+asio::awaitable<Status> TcpByteStream::write(ByteView data) {
+  if (!open_) co_return make_error(Errc::unavailable, "the connection is closed");
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(data.data(), data.size()), use_tuple);
+  (void)n;
+  if (!ec) co_return Status{};
+  if (ec == asio::error::operation_aborted && !open_) {
+    co_return make_error(Errc::unavailable, "the connection was closed");
+  }
+  co_return make_error(Errc::network, "write failed: " + ec.message());
+}
+
+void TcpByteStream::close() {
+  if (!open_) return;
+  open_ = false;
+  std::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+void TcpByteStream::reset() {
+  if (!open_) return;
+  open_ = false;
+  std::error_code ignored;
+  socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket_.close(ignored);
+}
+
+// ---------------------------------------------------------------------------------
+PrefixedByteStream::PrefixedByteStream(Bytes prefix, std::unique_ptr<ByteStream> inner)
+    : prefix_(std::move(prefix)), inner_(std::move(inner)) {}
+
+asio::awaitable<Result<std::size_t>> PrefixedByteStream::read_some(std::span<std::uint8_t> buffer) {
+  if (offset_ < prefix_.size()) {
+    if (!inner_->is_open()) co_return make_error(Errc::unavailable, "the connection is closed");
+    std::size_t n = std::min(buffer.size(), prefix_.size() - offset_);
+    std::memcpy(buffer.data(), prefix_.data() + offset_, n);
+    offset_ += n;
+    if (offset_ == prefix_.size()) Bytes().swap(prefix_), offset_ = 0;
+    co_return n;
+  }
+  co_return co_await inner_->read_some(buffer);
+}
+
+}  // namespace samizdat::transport
