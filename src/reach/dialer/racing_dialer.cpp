@@ -1,0 +1,132 @@
+#include "reach/dialer/racing_dialer.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <optional>
+
+#include "util/clock.hpp"
+
+namespace samizdat::reach {
+namespace {
+
+struct RaceState {
+  explicit RaceState(asio::any_io_executor executor) : wake(executor) {}
+  asio::steady_timer wake;
+  std::vector<transport::Endpoint> candidates;
+  transport::DialOptions dial_options;
+  AttemptObserver observer;
+  std::optional<RaceWinner> winner;
+  std::vector<std::optional<AttemptReport>> reports;  // by candidate index
+  std::size_t running = 0;
+  std::size_t failed_since_start = 0;  // failures since the last attempt started
+  bool race_over = false;
+};
+
+asio::awaitable<void> attempt(std::shared_ptr<RaceState> state, std::size_t index) {
+  auto executor = state->wake.get_executor();
+  transport::Endpoint endpoint = state->candidates[index];
+  transport::DialOptions options = state->dial_options;
+  const std::int64_t start = monotonic_micros();
+  auto result = co_await transport::dial(executor, endpoint, options);
+  AttemptReport report;
+  report.endpoint = endpoint;
+  report.elapsed = std::chrono::milliseconds((monotonic_micros() - start) / 1000);
+  if (result.ok()) {
+    report.ok = true;
+    if (!state->winner && !state->race_over) {
+      state->winner = RaceWinner{std::move(*result), endpoint, report.elapsed};
+    } else {
+      (*result)->close();  // a slower success: the race is already won
+    }
+  } else {
+    report.failure = classify_dial_error(result.error());
+    report.reason = result.error().message;
+    ++state->failed_since_start;
+  }
+  --state->running;
+  state->reports[index] = report;
+  state->wake.cancel();
+  if (state->observer) state->observer(report);
+}
+
+}  // namespace
+
+std::vector<transport::Endpoint> pick_candidates(const std::vector<transport::Endpoint>& known,
+                                                 const HealthBook& book, std::int64_t now_ms,
+                                                 const RaceOptions& options) {
+  std::vector<transport::Endpoint> out;
+  auto order = book.rank(known, now_ms);
+  for (std::size_t i : order) {
+    const auto* health = book.find(HealthBook::key(known[i]));
+    if (health && health->in_backoff(now_ms)) continue;
+    out.push_back(known[i]);
+  }
+  if (out.empty() && !options.respect_backoff && !order.empty()) out.push_back(known[order.front()]);
+  return out;
+}
+
+asio::awaitable<Result<RaceWinner>> race_dial(asio::any_io_executor executor,
+                                              std::vector<transport::Endpoint> candidates,
+                                              transport::DialOptions dial_options, RaceOptions options,
+                                              AttemptObserver observer) {
+  if (candidates.empty()) {
+    co_return make_error(
+        Errc::unavailable,
+        "every known endpoint failed recently and is backing off: waiting before trying again");
+  }
+  if (candidates.size() > options.max_attempts)
+    candidates.resize(std::max<std::size_t>(options.max_attempts, 1));
+  auto state = std::make_shared<RaceState>(executor);
+  state->candidates = std::move(candidates);
+  dial_options.timeout = options.attempt_timeout;
+  state->dial_options = std::move(dial_options);
+  state->observer = std::move(observer);
+  state->reports.resize(state->candidates.size());
+
+  std::size_t started = 0;
+  auto start_next = [&] {
+    ++state->running;
+    state->failed_since_start = 0;
+    asio::co_spawn(executor, attempt(state, started++), asio::detached);
+  };
+  start_next();
+  auto next_start = std::chrono::steady_clock::now() + options.stagger;
+  while (!state->winner) {
+    if (state->running == 0 && started == state->candidates.size()) break;  // all failed
+    if (started < state->candidates.size()) {
+      // RFC 8305: the next attempt starts after the stagger delay, or at once when an
+      // attempt failed.
+      if (std::chrono::steady_clock::now() >= next_start || state->failed_since_start > 0) {
+        start_next();
+        next_start = std::chrono::steady_clock::now() + options.stagger;
+        continue;
+      }
+      state->wake.expires_at(next_start);
+    } else {
+      state->wake.expires_after(options.attempt_timeout + std::chrono::seconds(1));
+    }
+    co_await state->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+  state->race_over = true;
+  if (state->winner) {
+    RaceWinner winner = std::move(*state->winner);
+    state->winner.reset();
+    co_return winner;
+  }
+  std::string summary;
+  Errc code = Errc::network;
+  for (std::size_t i = 0; i < state->reports.size(); ++i) {
+    const auto& report = state->reports[i];
+    if (!report) continue;
+    if (i == 0 && report->failure == FailureClass::silent_drop) code = Errc::timeout;
+    if (!summary.empty()) summary += "; ";
+    summary += report->endpoint.to_uri() + ": " + std::string(to_string(report->failure)) + " (" +
+               report->reason + ")";
+  }
+  co_return make_error(code, "no endpoint answered: " + summary);
+}
+
+}  // namespace samizdat::reach
