@@ -8,6 +8,7 @@
 #include <asio/awaitable.hpp>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -42,6 +43,12 @@ struct ListenOptions {
   wire::PaddingPolicy padding;
   // Sealed bytes a stream may queue for a slow reader before send_frame fails.
   std::size_t max_queued_bytes = 1 << 20;
+  // tls (and https-based transports): PEM certificate chain and private key, and the
+  // directory of static files served to everyone who does not authenticate (empty: a
+  // default nginx-like welcome page).
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_private_key;
+  std::filesystem::path cover_site;
 };
 
 // Counters a listener keeps (relaxed atomics; for tests, logs and metrics).
