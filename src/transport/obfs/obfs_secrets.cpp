@@ -1,0 +1,128 @@
+#include "transport/obfs/obfs_secrets.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <bit>
+#include <vector>
+
+namespace samizdat::transport::obfs {
+namespace {
+
+constexpr std::string_view kRootLabel = "samizdat/obfs/1 endpoint root";
+
+// A deterministic stream of words from a key (ChaCha20 keystream), for seeded choices.
+class SeededWords {
+ public:
+  explicit SeededWords(const Key& key) : key_(key) {}
+  std::uint64_t next() {
+    if (used_ == block_.size()) {
+      std::array<std::uint8_t, 8> nonce{};
+      put_u64_be(nonce.data(), counter_++);
+      crypto_stream_chacha20(reinterpret_cast<std::uint8_t*>(block_.data()), sizeof(block_), nonce.data(),
+                             key_.data());
+      used_ = 0;
+    }
+    return block_[used_++];
+  }
+  // Uniform in [0, bound) (bound small: the modulo bias of a 64-bit word is negligible).
+  std::uint64_t below(std::uint64_t bound) { return next() % bound; }
+
+ private:
+  Key key_;
+  std::array<std::uint64_t, 8> block_{};
+  std::size_t used_ = 8;
+  std::uint64_t counter_ = 0;
+};
+
+}  // namespace
+
+Result<Shaping> parse_shaping(std::string_view name) {
+  if (name.empty()) return kDefaultShaping;
+  if (name == "none") return Shaping::none;
+  if (name == "prefix") return Shaping::prefix;
+  if (name == "popcount") return Shaping::popcount;
+  return make_error(Errc::invalid_argument,
+                    "unknown obfs shaping mode '" + std::string(name) + "' (known: none, prefix, popcount)");
+}
+
+std::string_view to_string(Shaping shaping) {
+  switch (shaping) {
+    case Shaping::none:
+      return "none";
+    case Shaping::prefix:
+      return "prefix";
+    case Shaping::popcount:
+      return "popcount";
+  }
+  return "?";
+}
+
+std::chrono::milliseconds JunkPolicy::deadline(std::uint64_t random) const {
+  auto span = static_cast<std::uint64_t>((deadline_max - deadline_min).count());
+  return deadline_min + std::chrono::milliseconds(span == 0 ? 0 : random % (span + 1));
+}
+
+JunkPolicy ObfsSecrets::junk_policy(std::chrono::milliseconds handshake_timeout) const {
+  JunkPolicy policy;
+  policy.threshold_bytes = junk_threshold;
+  auto total = static_cast<double>(handshake_timeout.count());
+  policy.deadline_min = std::chrono::milliseconds(static_cast<std::int64_t>(total * deadline_low));
+  policy.deadline_max = std::chrono::milliseconds(static_cast<std::int64_t>(total * deadline_high));
+  return policy;
+}
+
+Key ObfsSecrets::subkey(std::string_view label, ByteView a, ByteView b) const {
+  crypto_generichash_blake2b_state state;
+  crypto_generichash_blake2b_init(&state, root.data(), root.size(), 32);
+  crypto_generichash_blake2b_update(&state, reinterpret_cast<const std::uint8_t*>(label.data()),
+                                    label.size());
+  std::uint8_t separator = 0;
+  crypto_generichash_blake2b_update(&state, &separator, 1);
+  crypto_generichash_blake2b_update(&state, a.data(), a.size());
+  crypto_generichash_blake2b_update(&state, b.data(), b.size());
+  Key out{};
+  crypto_generichash_blake2b_final(&state, out.data(), out.size());
+  return out;
+}
+
+Result<ObfsSecrets> derive_obfs_secrets(const Endpoint& endpoint) {
+  ObfsSecrets secrets;
+  secrets.shaping = SZ_TRY(parse_shaping(endpoint.shaping));
+  crypto_generichash_blake2b_state state;
+  crypto_generichash_blake2b_init(&state, endpoint.psk.data(), endpoint.psk.size(), 32);
+  crypto_generichash_blake2b_update(&state, reinterpret_cast<const std::uint8_t*>(kRootLabel.data()),
+                                    kRootLabel.size());
+  crypto_generichash_blake2b_update(&state, endpoint.server_static.data(), endpoint.server_static.size());
+  crypto_generichash_blake2b_final(&state, secrets.root.data(), secrets.root.size());
+
+  // Record sizes: the smallest target of each still leaves room for its content, the
+  // largest keeps the shaped first packet (popcount expands it by 4/3) inside one
+  // 1,400-byte segment.
+  auto seed = [&](std::string_view label) { return secrets.subkey(label); };
+  auto hello_seed = seed("hello padding");
+  auto confirm_seed = seed("confirm padding");
+  auto reply_seed = seed("reply padding");
+  auto frame_seed = seed("frame padding");
+  secrets.hello_padding = wire::PaddingPolicy::distribution_from_seed(hello_seed, 180, 860);
+  secrets.confirm_padding = wire::PaddingPolicy::distribution_from_seed(confirm_seed, 60, 420);
+  secrets.reply_padding = wire::PaddingPolicy::distribution_from_seed(reply_seed, 80, 620);
+  secrets.frame_padding = wire::PaddingPolicy::distribution_from_seed(frame_seed);
+
+  SeededWords words(seed("junk and shaping"));
+  secrets.junk_threshold = 20'000 + words.below(40'000);
+  secrets.deadline_low = 0.5 + static_cast<double>(words.below(250)) / 1000.0;  // [0.5, 0.75)
+  secrets.deadline_high = secrets.deadline_low + 0.25;                          // [0.75, 1.0)
+
+  // The popcount alphabet: 64 of the 93 byte values with at most 3 bits set, chosen and
+  // ordered per endpoint. Any mix of them averages <= 3 bits per byte (Ex1 needs <= 3.4).
+  std::vector<std::uint8_t> light;
+  for (unsigned b = 0; b < 256; ++b) {
+    if (std::popcount(b) <= 3) light.push_back(static_cast<std::uint8_t>(b));
+  }
+  for (std::size_t i = light.size() - 1; i > 0; --i) std::swap(light[i], light[words.below(i + 1)]);
+  std::copy_n(light.begin(), 64, secrets.popcount_alphabet.begin());
+  return secrets;
+}
+
+}  // namespace samizdat::transport::obfs
