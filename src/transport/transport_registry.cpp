@@ -1,3 +1,4 @@
+#include "transport/obfs/obfs_transport.hpp"
 #include "transport/tcp/tcp_transport.hpp"
 #include "transport/transport.hpp"
 
@@ -8,6 +9,7 @@ TransportRegistry& TransportRegistry::default_registry() {
   static TransportRegistry* registry = [] {
     auto* r = new TransportRegistry;
     r->add(make_tcp_transport());
+    r->add(make_obfs_transport());
     return r;
   }();
   return *registry;
