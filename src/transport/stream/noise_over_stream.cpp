@@ -1,41 +1,12 @@
 #include "transport/stream/noise_over_stream.hpp"
 
 #include <array>
-#include <asio/steady_timer.hpp>
 
+#include "transport/stream/stream_deadline.hpp"
 #include "transport/tcp/noise_handshake.hpp"
 
 namespace samizdat::transport {
 namespace {
-
-// Closes the stream when the handshake deadline passes (pending reads/writes then fail).
-// The flag outlives the stream so a timer handler already queued when the handshake
-// finishes never touches a destroyed stream.
-class StreamDeadline {
- public:
-  StreamDeadline(ByteStream& stream, std::chrono::milliseconds timeout)
-      : timer_(stream.get_executor()), flags_(std::make_shared<Flags>()) {
-    timer_.expires_after(timeout);
-    timer_.async_wait([stream = &stream, flags = flags_](std::error_code ec) {
-      if (ec || flags->done) return;
-      flags->fired = true;
-      stream->close();
-    });
-  }
-  ~StreamDeadline() {
-    flags_->done = true;
-    timer_.cancel();
-  }
-  bool fired() const { return flags_->fired; }
-
- private:
-  struct Flags {
-    bool fired = false;
-    bool done = false;
-  };
-  asio::steady_timer timer_;
-  std::shared_ptr<Flags> flags_;
-};
 
 Error during_handshake(const StreamDeadline& deadline, std::string what, Error error) {
   if (deadline.fired()) return make_error(Errc::timeout, what + ": the handshake took too long");
