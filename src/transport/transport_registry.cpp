@@ -1,5 +1,6 @@
 #include "transport/obfs/obfs_transport.hpp"
 #include "transport/tcp/tcp_transport.hpp"
+#include "transport/tls/tls_transport.hpp"
 #include "transport/transport.hpp"
 
 namespace samizdat::transport {
@@ -10,6 +11,7 @@ TransportRegistry& TransportRegistry::default_registry() {
     auto* r = new TransportRegistry;
     r->add(make_tcp_transport());
     r->add(make_obfs_transport());
+    r->add(make_tls_transport());
     return r;
   }();
   return *registry;
