@@ -1,0 +1,392 @@
+// The tls transport over real sockets on 127.0.0.1: Samizdat clients get a Noise stream
+// inside TLS 1.3; everyone else (browsers, curl, probers with stale, replayed or missing
+// tokens, non-TLS junk) gets what an nginx static site gives.
+#include "transport/tls/tls_transport.hpp"
+
+#include <gtest/gtest.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/connect.hpp>
+#include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_future.hpp>
+#include <asio/write.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "crypto/secret.hpp"
+#include "transport/https/tls_stream.hpp"
+#include "transport/tls/tls_token.hpp"
+#include "transport/wss/websocket_handshake.hpp"
+#include "util/clock.hpp"
+
+namespace samizdat::transport {
+namespace {
+
+using namespace std::chrono_literals;
+using asio::ip::tcp;
+namespace fs = std::filesystem;
+
+fs::path temp_dir() {
+  auto dir = fs::temp_directory_path() / ("sz-tls-test-" + std::to_string(::getpid()) + "-" +
+                                          std::to_string(crypto::random_uniform(1u << 30)));
+  fs::create_directories(dir);
+  return dir;
+}
+
+// A tls listener on 127.0.0.1:0 (self-signed certificate, the shipped cover site) on its
+// own thread; authenticated streams echo frames.
+class TlsEchoServer {
+ public:
+  TlsEchoServer() {
+    crypto::ensure_initialized();
+    dir_ = temp_dir();
+    auto written = https::write_self_signed_certificate(dir_ / "tls.crt", dir_ / "tls.key", "localhost");
+    if (!written.ok()) throw std::runtime_error(written.error().describe());
+    key_ = std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::generate());
+    Endpoint bind;
+    bind.scheme = "tls";
+    bind.host = "127.0.0.1";
+    crypto::fill_random(bind.psk);
+    ListenOptions options;
+    options.server_static = key_;
+    options.handshake_timeout = 5s;
+    options.tls_certificate = dir_ / "tls.crt";
+    options.tls_private_key = dir_ / "tls.key";
+    options.cover_site = fs::path(SAMIZDAT_SOURCE_DIR) / "share" / "cover-site";
+    auto listener = make_tls_transport()->listen(io_.get_executor(), bind, std::move(options));
+    if (!listener.ok()) throw std::runtime_error(listener.error().describe());
+    listener_ = std::move(*listener);
+    listener_->start([this](std::unique_ptr<FrameStream> stream) {
+      peer_static_ = stream->peer_static();
+      auto executor = stream->get_executor();
+      asio::co_spawn(executor, echo(std::move(stream)), asio::detached);
+    });
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~TlsEchoServer() {
+    listener_->close();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+
+  const Endpoint& endpoint() const { return listener_->local_endpoint(); }
+  const ListenerStats& stats() const { return listener_->stats(); }
+  std::optional<crypto::X25519Public> peer_static() const { return peer_static_; }
+
+ private:
+  static asio::awaitable<void> echo(std::unique_ptr<FrameStream> stream) {
+    for (;;) {
+      auto frame = co_await stream->read_frame();
+      if (!frame.ok()) co_return;
+      ByteView bytes = *frame;
+      auto written = co_await stream->write_frame(bytes);
+      if (!written.ok()) co_return;
+    }
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  fs::path dir_;
+  std::shared_ptr<crypto::X25519KeyPair> key_;
+  std::unique_ptr<Listener> listener_;
+  std::thread thread_;
+  std::optional<crypto::X25519Public> peer_static_;
+};
+
+template <class T>
+T run(std::function<asio::awaitable<T>(asio::any_io_executor)> body) {
+  asio::io_context io;
+  auto future = asio::co_spawn(io, body(io.get_executor()), asio::use_future);
+  io.run_for(30s);
+  return future.get();
+}
+
+// A plain TLS client session (what a browser or prober opens).
+asio::awaitable<std::unique_ptr<https::TlsByteStream>> open_tls(asio::any_io_executor ex,
+                                                                const Endpoint& endpoint) {
+  tcp::socket socket(ex);
+  co_await socket.async_connect({asio::ip::make_address(endpoint.host), endpoint.port}, asio::use_awaitable);
+  auto context = https::make_client_context();
+  auto tls = std::make_unique<https::TlsByteStream>(std::move(socket), *context);
+  auto handshake = co_await tls->client_handshake("localhost");
+  if (!handshake.ok()) throw std::runtime_error(handshake.error().describe());
+  co_return tls;
+}
+
+struct HttpAnswer {
+  int status = 0;
+  std::string head;
+  std::string body;
+};
+
+// Sends one request and reads one answer (Content-Length framed).
+asio::awaitable<HttpAnswer> http_exchange(ByteStream& stream, std::string request) {
+  ByteView bytes = as_bytes(request);
+  auto sent = co_await stream.write(bytes);
+  if (!sent.ok()) co_return HttpAnswer{};
+  Bytes buffer;
+  std::size_t head_length = 0;
+  for (;;) {
+    auto end = ws::find_head_end(buffer);
+    if (end.ok() && end->has_value()) {
+      head_length = **end;
+      break;
+    }
+    std::array<std::uint8_t, 4096> chunk{};
+    std::span<std::uint8_t> target(chunk);
+    auto n = co_await stream.read_some(target);
+    if (!n.ok()) co_return HttpAnswer{};
+    buffer.insert(buffer.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(*n));
+  }
+  auto parsed = ws::parse_response_head(ByteView(buffer.data(), head_length));
+  HttpAnswer answer;
+  answer.status = parsed.ok() ? parsed->status : -1;
+  answer.head.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(head_length));
+  std::size_t length = 0;
+  if (parsed.ok()) {
+    if (auto cl = parsed->header("Content-Length")) length = std::stoul(std::string(*cl));
+  }
+  answer.body.assign(buffer.begin() + static_cast<std::ptrdiff_t>(head_length), buffer.end());
+  while (answer.body.size() < length) {
+    std::array<std::uint8_t, 4096> chunk{};
+    std::span<std::uint8_t> target(chunk);
+    auto n = co_await stream.read_some(target);
+    if (!n.ok()) break;
+    answer.body.append(chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(*n));
+  }
+  co_return answer;
+}
+
+std::string without_date(const std::string& head) {
+  auto start = head.find("Date: ");
+  if (start == std::string::npos) return head;
+  return head.substr(0, start) + head.substr(head.find("\r\n", start) + 2);
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// The client's upgrade request with a chosen cookie (as a Samizdat client sends it).
+std::string upgrade_request(const std::string& cookie) {
+  ws::UpgradeRequest upgrade;
+  upgrade.path = "/";
+  upgrade.host_header = "localhost";
+  upgrade.origin = "https://localhost";
+  upgrade.key = ws::make_client_key();
+  auto request = ws::format_upgrade_request(upgrade);
+  if (!cookie.empty()) request.insert(request.find("Sec-WebSocket-Key:"), "Cookie: " + cookie + "\r\n");
+  return request;
+}
+
+TEST(TlsTransport, DeviceKeyDialGetsAnAuthenticatedStreamInsideTls) {
+  TlsEchoServer server;
+  auto device = std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::generate());
+  auto endpoint = server.endpoint();
+  auto ok = run<bool>([&](asio::any_io_executor ex) -> asio::awaitable<bool> {
+    DialOptions options;
+    options.client_static = device;
+    auto stream = co_await make_tls_transport()->dial(ex, endpoint, options);
+    EXPECT_TRUE(stream.ok()) << stream.error().describe();
+    if (!stream.ok()) co_return false;
+    EXPECT_EQ((*stream)->peer_static(), endpoint.server_static);
+    for (std::size_t size : {1u, 100u, 5000u, 16u * 1024u}) {
+      Bytes payload = crypto::random_bytes(size);
+      auto written = co_await (*stream)->write_frame(payload);
+      if (!written.ok()) co_return false;
+      auto echoed = co_await (*stream)->read_frame();
+      if (!echoed.ok() || *echoed != payload) co_return false;
+    }
+    co_return true;
+  });
+  EXPECT_TRUE(ok);
+  ASSERT_TRUE(server.peer_static().has_value());
+  EXPECT_EQ(*server.peer_static(), device->public_key);
+  EXPECT_EQ(server.stats().accepted.load(), 1u);
+}
+
+TEST(TlsTransport, AnonymousDialThroughTheRegistryWorks) {
+  TlsEchoServer server;
+  auto endpoint = server.endpoint();
+  auto uri = endpoint.to_uri_with_keys();
+  ASSERT_EQ(uri.rfind("tls://127.0.0.1:", 0), 0u) << uri;
+  auto parsed = parse_endpoint_uri(uri);
+  ASSERT_TRUE(parsed.ok());
+  auto ok = run<bool>([&](asio::any_io_executor ex) -> asio::awaitable<bool> {
+    DialOptions options;
+    auto stream = co_await dial(ex, *parsed, options);
+    EXPECT_TRUE(stream.ok()) << stream.error().describe();
+    if (!stream.ok()) co_return false;
+    Bytes payload{1, 2, 3};
+    auto written = co_await (*stream)->write_frame(payload);
+    auto echoed = co_await (*stream)->read_frame();
+    co_return written.ok() && echoed.ok() && *echoed == payload;
+  });
+  EXPECT_TRUE(ok);
+  EXPECT_FALSE(server.peer_static().has_value());
+}
+
+TEST(TlsTransport, WrongPskFailsTheDialAndTheServerOnlyShowsItsWebsite) {
+  TlsEchoServer server;
+  auto endpoint = server.endpoint();
+  endpoint.psk[0] ^= 1;
+  auto code = run<Errc>([&](asio::any_io_executor ex) -> asio::awaitable<Errc> {
+    DialOptions options;
+    options.timeout = 5s;
+    auto stream = co_await make_tls_transport()->dial(ex, endpoint, options);
+    co_return stream.ok() ? Errc::internal : stream.error().code;
+  });
+  EXPECT_EQ(code, Errc::network);
+  EXPECT_EQ(server.stats().accepted.load(), 0u);
+}
+
+TEST(TlsTransport, VisitorsGetTheCoverSiteWithNginxHeadersAnd404OnOneKeptAliveConnection) {
+  TlsEchoServer server;
+  auto endpoint = server.endpoint();
+  auto answers =
+      run<std::vector<HttpAnswer>>([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<HttpAnswer>> {
+        auto tls = co_await open_tls(ex, endpoint);
+        EXPECT_EQ(tls->protocol_version(), "TLSv1.3");
+        EXPECT_EQ(tls->alpn(), "http/1.1");
+        std::vector<HttpAnswer> out;
+        out.push_back(
+            co_await http_exchange(*tls, "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\n\r\n"));
+        out.push_back(co_await http_exchange(*tls, "GET /no/such/page HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        out.push_back(co_await http_exchange(*tls, "GET /css/style.css HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        out.push_back(co_await http_exchange(*tls, "GET /notes HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        out.push_back(co_await http_exchange(*tls, "GET /../../etc/passwd HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        co_return out;
+      });
+  ASSERT_EQ(answers.size(), 5u);
+  auto site = fs::path(SAMIZDAT_SOURCE_DIR) / "share" / "cover-site";
+  EXPECT_EQ(answers[0].status, 200);
+  EXPECT_EQ(answers[0].body, read_file(site / "index.html"));
+  for (auto header : {"Server: nginx\r\n", "Content-Type: text/html\r\n", "Connection: keep-alive\r\n",
+                      "Last-Modified: ", "ETag: \"", "Date: "}) {
+    EXPECT_NE(answers[0].head.find(header), std::string::npos) << header << " missing in\n"
+                                                               << answers[0].head;
+  }
+  EXPECT_EQ(answers[1].status, 404);
+  EXPECT_NE(answers[1].body.find("<center><h1>404 Not Found</h1></center>"), std::string::npos);
+  EXPECT_EQ(answers[2].status, 200);
+  EXPECT_NE(answers[2].head.find("Content-Type: text/css\r\n"), std::string::npos);
+  EXPECT_EQ(answers[3].status, 301);
+  EXPECT_NE(answers[3].head.find("Location: /notes/\r\n"), std::string::npos);
+  EXPECT_EQ(answers[4].status, 400);
+  EXPECT_EQ(server.stats().accepted.load(), 0u);
+}
+
+TEST(TlsTransport, StaleMissingOrForeignTokensGetExactlyTheVisitorAnswer) {
+  TlsEchoServer server;
+  auto endpoint = server.endpoint();
+  auto key = tls::derive_token_key(endpoint.psk);
+  auto heads =
+      run<std::vector<HttpAnswer>>([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<HttpAnswer>> {
+        std::vector<HttpAnswer> out;
+        // 1: no token at all.
+        auto plain = co_await open_tls(ex, endpoint);
+        out.push_back(co_await http_exchange(*plain, upgrade_request("")));
+        // 2: a token for this session but ten minutes old.
+        auto stale = co_await open_tls(ex, endpoint);
+        auto exporter = stale->export_keying_material(tls::kExporterLabel, tls::kExporterSize);
+        auto old_token = tls::make_token(key, *exporter, unix_millis() / 1000 - 600);
+        out.push_back(co_await http_exchange(*stale, upgrade_request("sid=" + old_token)));
+        // 3: a fresh token from another TLS session, replayed on a new one.
+        auto first = co_await open_tls(ex, endpoint);
+        auto first_exporter = first->export_keying_material(tls::kExporterLabel, tls::kExporterSize);
+        auto token = tls::make_token(key, *first_exporter, unix_millis() / 1000);
+        auto second = co_await open_tls(ex, endpoint);
+        out.push_back(co_await http_exchange(*second, upgrade_request("sid=" + token)));
+        // 4: garbage in the cookie.
+        auto junk = co_await open_tls(ex, endpoint);
+        out.push_back(co_await http_exchange(*junk, upgrade_request("sid=" + std::string(43, 'A'))));
+        co_return out;
+      });
+  ASSERT_EQ(heads.size(), 4u);
+  EXPECT_EQ(heads[0].status, 200);
+  for (std::size_t i = 1; i < heads.size(); ++i) {
+    EXPECT_EQ(without_date(heads[i].head), without_date(heads[0].head)) << i;
+    EXPECT_EQ(heads[i].body, heads[0].body) << i;
+  }
+  EXPECT_EQ(server.stats().accepted.load(), 0u);
+}
+
+TEST(TlsTransport, NonTlsJunkIsClosedWithoutAnHttpAnswer) {
+  TlsEchoServer server;
+  auto endpoint = server.endpoint();
+  for (std::size_t size : {1u, 7u, 50u, 221u, 3000u}) {
+    asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect({asio::ip::make_address(endpoint.host), endpoint.port});
+    Bytes junk = crypto::random_bytes(size);
+    junk[0] = 0x47;  // not a TLS handshake record
+    asio::write(socket, asio::buffer(junk));
+    Bytes received;
+    std::array<std::uint8_t, 4096> buffer{};
+    for (;;) {
+      std::error_code ec;
+      auto n = socket.read_some(asio::buffer(buffer), ec);
+      received.insert(received.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+      if (ec) break;
+    }
+    // Nothing, or a TLS alert record: never HTTP, never a handshake.
+    if (!received.empty()) EXPECT_EQ(received[0], 0x15) << size;
+  }
+  EXPECT_EQ(server.stats().accepted.load(), 0u);
+}
+
+TEST(TlsTransport, CurlSeesAnOrdinaryWebsite) {
+  if (std::system("command -v curl > /dev/null 2>&1") != 0) GTEST_SKIP() << "curl is not installed";
+  TlsEchoServer server;
+  auto base = "https://127.0.0.1:" + std::to_string(server.endpoint().port);
+  auto capture = [](const std::string& command) {
+    std::string out;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) return out;
+    char buffer[4096];
+    while (auto n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+    ::pclose(pipe);
+    return out;
+  };
+  auto index = capture("curl -sk --max-time 10 " + base + "/");
+  EXPECT_EQ(index, read_file(fs::path(SAMIZDAT_SOURCE_DIR) / "share" / "cover-site" / "index.html"));
+  auto status =
+      capture("curl -sk --max-time 10 -o /dev/null -w '%{http_code} %{http_version}' " + base + "/missing");
+  EXPECT_EQ(status, "404 1.1");
+}
+
+TEST(TlsToken, ValidOnlyForItsKeySessionAndTimeWindow) {
+  crypto::ensure_initialized();
+  Psk psk{};
+  crypto::fill_random(psk);
+  auto key = tls::derive_token_key(psk);
+  Bytes exporter = crypto::random_bytes(32);
+  std::int64_t now = 1'800'000'000;
+  auto token = tls::make_token(key, exporter, now);
+  EXPECT_EQ(token.size(), 43u);
+  EXPECT_TRUE(tls::check_token(key, token, exporter, now).ok());
+  EXPECT_TRUE(tls::check_token(key, token, exporter, now + 90).ok());
+  EXPECT_EQ(tls::check_token(key, token, exporter, now + 600).error().code, Errc::auth_failed);
+  Bytes other_session = crypto::random_bytes(32);
+  EXPECT_EQ(tls::check_token(key, token, other_session, now).error().code, Errc::auth_failed);
+  Psk other_psk = psk;
+  other_psk[5] ^= 0x20;
+  EXPECT_EQ(tls::check_token(tls::derive_token_key(other_psk), token, exporter, now).error().code,
+            Errc::auth_failed);
+  EXPECT_EQ(tls::check_token(key, token.substr(1), exporter, now).error().code, Errc::malformed);
+  EXPECT_EQ(tls::check_token(key, std::string(43, '!'), exporter, now).error().code, Errc::malformed);
+  EXPECT_EQ(tls::find_cookie("a=1; sid=xyz; b=2", "sid"), "xyz");
+  EXPECT_EQ(tls::find_cookie("sidx=1;sid=", "sid"), "");
+  EXPECT_FALSE(tls::find_cookie("a=1", "sid").has_value());
+}
+
+}  // namespace
+}  // namespace samizdat::transport
