@@ -19,7 +19,7 @@
 
 namespace samizdat::reach {
 
-inline constexpr std::size_t kMaxTxtChunkBytes = 180;  // 240 base64url chars + header < 255
+inline constexpr std::size_t kMaxTxtChunkBytes = 160;  // 214 base64url chars + header (<= 33) < 255
 
 // The TXT strings for a signed map, in index order.
 std::vector<std::string> render_map_txt_records(ByteView signed_map_bytes);
