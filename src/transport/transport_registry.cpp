@@ -2,6 +2,7 @@
 #include "transport/tcp/tcp_transport.hpp"
 #include "transport/tls/tls_transport.hpp"
 #include "transport/transport.hpp"
+#include "transport/wss/wss_transport.hpp"
 
 namespace samizdat::transport {
 
@@ -12,6 +13,8 @@ TransportRegistry& TransportRegistry::default_registry() {
     r->add(make_tcp_transport());
     r->add(make_obfs_transport());
     r->add(make_tls_transport());
+    r->add(make_wss_transport());
+    r->add(make_ws_transport());
     return r;
   }();
   return *registry;
