@@ -7,6 +7,7 @@
 #include <asio/use_awaitable.hpp>
 #include <cctype>
 
+#include "client/reach_state.hpp"
 #include "crypto/e2e/prekeys.hpp"
 #include "transport/coro_result.hpp"
 #include "util/clock.hpp"
@@ -57,6 +58,7 @@ Status Client::load_identity() {
   device_id_ = static_cast<DeviceId>(*device);
   address_ = crypto::e2e::Address::from_identity(identity_.public_key);
   network_ = SZ_TRY(parse_network_config(as_chars(*bootstrap)));
+  SZ_CHECK(load_reach_state(*store_, *health_, imported_));
   auto cert = SZ_TRY(store_->meta("sender_certificate"));
   if (cert) {
     auto parsed = crypto::e2e::SenderCertificate::parse(*cert);
@@ -142,31 +144,96 @@ asio::awaitable<Result<ServerConnection*>> Client::connect(bool as_device) {
     co_await pause.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   }
   if (slot && slot->is_open()) co_return slot.get();
+  if (slot) note_loss(*slot);
   slot.reset();
   connecting = true;
   struct Reset {
     bool& flag;
     ~Reset() { flag = false; }
   } reset{connecting};
-  Error last = make_error(Errc::unavailable, "the bootstrap string lists no endpoint this client can use");
-  for (const auto& endpoint : network_.endpoints) {
-    // A named argument, not `as_device ? device_key_ : nullptr` inside the co_await:
-    // GCC 12 destroys such a conditional's temporary twice.
-    std::shared_ptr<const crypto::X25519KeyPair> key;
-    if (as_device) key = device_key_;
-    auto connection =
-        co_await ServerConnection::connect(executor_, endpoint, std::move(key), options_.timeout);
-    if (connection.ok()) {
-      slot = std::move(*connection);
-      // Envelope ids are only compared within one connection's fetches and pushes; a new
-      // connection (or another endpoint) starts afresh. Re-processing is harmless anyway:
-      // the ratchet refuses a message it already decrypted.
-      if (as_device) last_processed_id_ = 0;
-      co_return slot.get();
+  // Not a walk over every endpoint: the dialer races the best-ranked few and widens only
+  // as attempts fail (docs/CLIENT.md "Reach").
+  auto known = known_endpoints();
+  auto candidates = reach::pick_candidates(known, *health_, unix_millis(), options_.race);
+  // A named argument, not `as_device ? device_key_ : nullptr` inside the co_await:
+  // GCC 12 destroys such a conditional's temporary twice.
+  transport::DialOptions dial_options;
+  if (as_device) dial_options.client_static = device_key_;
+  auto health = health_;
+  reach::AttemptObserver observer = [health](const reach::AttemptReport& report) {
+    if (report.ok) {
+      health->record_success(report.endpoint, static_cast<std::uint32_t>(report.elapsed.count()),
+                             unix_millis());
+    } else {
+      spdlog::info("endpoint {} failed: {} ({})", report.endpoint.to_uri(), reach::to_string(report.failure),
+                   report.reason);
+      health->record_failure(report.endpoint, report.failure, report.reason, unix_millis());
     }
-    last = std::move(connection).error();
+  };
+  reach::RaceOptions race_options = options_.race;
+  auto race = co_await reach::race_dial(executor_, std::move(candidates), std::move(dial_options),
+                                        race_options, std::move(observer));
+  save_health();
+  if (!race.ok()) {
+    Error error = std::move(race).error();
+    error.message =
+        "cannot reach the server: " + error.message + " (check the network; samizdat retries by itself)";
+    co_return error;
   }
-  co_return last;
+  slot = ServerConnection::adopt(std::move(race->stream), race->endpoint);
+  if (options_.keepalive.interval.count() > 0) slot->start_keepalive(options_.keepalive);
+  spdlog::debug("connected to {} in {} ms", race->endpoint.to_uri(), race->elapsed.count());
+  // Envelope ids are only compared within one connection's fetches and pushes; a new
+  // connection (or another endpoint) starts afresh. Re-processing is harmless anyway:
+  // the ratchet refuses a message it already decrypted.
+  if (as_device) last_processed_id_ = 0;
+  co_return slot.get();
+}
+
+void Client::note_loss(ServerConnection& connection) {
+  auto loss = connection.loss();
+  if (!loss) return;
+  const auto* known = health_->find(reach::HealthBook::key(connection.endpoint()));
+  std::int64_t now = unix_millis();
+  // The device and the anonymous connection often die together: count the event once.
+  if (known && known->in_backoff(now)) return;
+  spdlog::info("lost the connection to {}: {} ({})", connection.endpoint().to_uri(),
+               reach::to_string(connection.loss_class()), loss->message);
+  health_->record_failure(connection.endpoint(), connection.loss_class(), loss->message, now);
+  save_health();
+}
+
+void Client::save_health() {
+  if (auto saved = save_reach_health(*store_, *health_); !saved.ok()) {
+    spdlog::warn("could not save what the dialer learned: {}", saved.error().message);
+  }
+}
+
+std::vector<transport::Endpoint> Client::known_endpoints() const {
+  std::vector<transport::Endpoint> out = network_.endpoints;
+  for (const auto& endpoint : imported_) {
+    bool seen = false;
+    for (const auto& e : out) seen = seen || e.to_uri_with_keys() == endpoint.to_uri_with_keys();
+    if (!seen) out.push_back(endpoint);
+  }
+  return out;
+}
+
+Result<std::size_t> Client::import_endpoints(const std::vector<transport::Endpoint>& endpoints) {
+  auto before = known_endpoints().size();
+  auto merged = imported_;
+  for (const auto& endpoint : endpoints) merged.push_back(endpoint);
+  SZ_CHECK(save_imported_endpoints(*store_, merged));
+  imported_ = std::move(merged);
+  std::size_t added = known_endpoints().size() - before;
+  health_->clear_backoff();
+  save_health();
+  return added;
+}
+
+std::optional<transport::Endpoint> Client::active_endpoint() const {
+  if (device_connection_ && device_connection_->is_open()) return device_connection_->endpoint();
+  return std::nullopt;
 }
 
 asio::awaitable<Result<ServerConnection*>> Client::authenticated() { co_return co_await connect(true); }
@@ -178,16 +245,30 @@ asio::awaitable<Result<wire::ServerMessage>> Client::call(bool as_device, wire::
   auto connection = co_await connect(as_device);
   if (!connection.ok()) co_return std::move(connection).error();
   auto reply = co_await (*connection)->call(request, options_.timeout);
-  if (!reply.ok() && reply.error().code == Errc::network && reused) {
-    // A connection kept from earlier may have died with a server restart: one fresh try.
+  if (!reply.ok() && (reply.error().code == Errc::network || reply.error().code == Errc::timeout) && reused &&
+      slot && !slot->is_open()) {
+    // A connection kept from earlier died (server restart, or the keepalive found the path
+    // blocked): one fresh try, through the dialer, which avoids the endpoint that failed.
+    note_loss(*slot);
     slot.reset();
     connection = co_await connect(as_device);
     if (!connection.ok()) co_return std::move(connection).error();
     reply = co_await (*connection)->call(std::move(request), options_.timeout);
   }
-  if (!reply.ok() && (reply.error().code == Errc::network || reply.error().code == Errc::timeout))
+  if (!reply.ok() && (reply.error().code == Errc::network || reply.error().code == Errc::timeout) && slot) {
+    note_loss(*slot);
     slot.reset();
+  }
   co_return reply;
+}
+
+ClientOptions long_running(ClientOptions options) {
+  options.race.respect_backoff = true;
+  options.keepalive.interval = std::chrono::milliseconds(15'000);
+  options.keepalive.dead_after = std::chrono::milliseconds(10'000);
+  options.keepalive.probe_bytes = 32 * 1024;
+  options.keepalive.probe_interval = std::chrono::milliseconds(60'000);
+  return options;
 }
 
 void Client::disconnect() {

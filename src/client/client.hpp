@@ -32,6 +32,8 @@
 #include "crypto/e2e/safety_number.hpp"
 #include "crypto/e2e/sender_certificate.hpp"
 #include "crypto/keys.hpp"
+#include "reach/dialer/endpoint_health.hpp"
+#include "reach/dialer/racing_dialer.hpp"
 
 namespace samizdat::client {
 
@@ -41,7 +43,18 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{10'000};  // each network step (connect, request)
   db::Durability durability = db::Durability::full;
   std::size_t one_time_prekeys = 100;  // uploaded at init and when topping up
+  // How endpoints are raced (reach/dialer/racing_dialer.hpp). Long-running mode (chat, a
+  // sync loop) should set race.respect_backoff and a keepalive so a connection that dies
+  // or is throttled is noticed and replaced without user action.
+  reach::RaceOptions race{.stagger = std::chrono::milliseconds(250),
+                          .attempt_timeout = std::chrono::milliseconds(5'000),
+                          .max_attempts = 3,
+                          .respect_backoff = false};
+  KeepaliveOptions keepalive;
 };
+
+// Long-running defaults (samizdat chat): keepalive pings, throttling probes, backoff respected.
+ClientOptions long_running(ClientOptions options);
 
 // Outcome of pushing the outbox to the server.
 struct FlushReport {
@@ -107,6 +120,16 @@ class Client {
   // Closes the server connections (the next network call reconnects).
   void disconnect();
 
+  // Reach (src/reach/dialer): every endpoint this client knows (bootstrap, then imported),
+  // what it learned about each, and manual import of more.
+  std::vector<transport::Endpoint> known_endpoints() const;
+  const reach::HealthBook& health() const { return *health_; }
+  // Adds endpoints (from a bootstrap string of the same network, or endpoint URIs with
+  // keys); clears backoff so they are tried. Returns how many were new.
+  Result<std::size_t> import_endpoints(const std::vector<transport::Endpoint>& endpoints);
+  // The endpoint of the open device connection, if any.
+  std::optional<transport::Endpoint> active_endpoint() const;
+
  private:
   Client(asio::any_io_executor executor, ClientOptions options);
   Status load_identity();
@@ -124,6 +147,8 @@ class Client {
   asio::awaitable<Status> send_sealed(std::vector<OutboxRecord> entries, FlushReport& report);
   Status process_batch(const std::vector<wire::Envelope>& envelopes, SyncReport& report);
   Status mark_failed(const OutboxRecord& entry, std::string_view reason);
+  void note_loss(ServerConnection& connection);
+  void save_health();
 
   asio::any_io_executor executor_;
   ClientOptions options_;
@@ -136,6 +161,8 @@ class Client {
   std::optional<crypto::e2e::SenderCertificate> certificate_;
   std::unique_ptr<ServerConnection> device_connection_;
   std::unique_ptr<ServerConnection> anonymous_connection_;
+  std::shared_ptr<reach::HealthBook> health_ = std::make_shared<reach::HealthBook>();
+  std::vector<transport::Endpoint> imported_;
   bool flushing_ = false;
   bool connecting_device_ = false;
   bool connecting_anonymous_ = false;
