@@ -11,6 +11,7 @@ namespace samizdat::reach {
 namespace {
 
 constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersionWithMapRoot = 2;
 constexpr std::string_view kChecksumLabel = "samizdat-bootstrap-v1";
 constexpr std::size_t kChecksumSize = 4;
 constexpr std::size_t kMaxText = 8192;
@@ -83,8 +84,9 @@ Result<std::string> encode_bootstrap(const Bootstrap& bootstrap) {
     return bad("holds at most " + std::to_string(kMaxBootstrapEndpoints) + " endpoints");
   }
   Bytes out;
-  out.push_back(kVersion);
+  out.push_back(bootstrap.map_root ? kVersionWithMapRoot : kVersion);
   append(out, bootstrap.operator_key);
+  if (bootstrap.map_root) append(out, *bootstrap.map_root);
   out.push_back(static_cast<std::uint8_t>(bootstrap.endpoints.size()));
   for (const auto& endpoint : bootstrap.endpoints) {
     if (endpoint.scheme.empty() || endpoint.scheme.size() > 16 || !valid_text(endpoint.scheme, false)) {
@@ -139,13 +141,18 @@ Result<Bootstrap> parse_bootstrap(std::string_view text) {
   }
   Reader reader(body);
   auto version = SZ_TRY(reader.u8("version"));
-  if (version != kVersion) {
-    return bad("was made for format version " + std::to_string(version) + ", this app reads version " +
-               std::to_string(kVersion) + ": update the app");
+  if (version != kVersion && version != kVersionWithMapRoot) {
+    return bad("was made for format version " + std::to_string(version) +
+               ", this app reads versions 1 and 2: update the app");
   }
   Bootstrap bootstrap;
   auto key = SZ_TRY(reader.take(32, "operator key"));
   std::copy(key.begin(), key.end(), bootstrap.operator_key.begin());
+  if (version == kVersionWithMapRoot) {
+    auto root = SZ_TRY(reader.take(32, "map root key"));
+    bootstrap.map_root.emplace();
+    std::copy(root.begin(), root.end(), bootstrap.map_root->begin());
+  }
   auto count = SZ_TRY(reader.u8("endpoint count"));
   if (count == 0 || count > kMaxBootstrapEndpoints) {
     return bad("lists " + std::to_string(count) + " endpoints (1 to " +

@@ -4,6 +4,7 @@
 //
 //   "samizdat1:" base64url( version(1)=1 || operator_key(32) || count(1) || endpoint*count
 //                           || checksum(4) )
+//   version 2 (written only when map_root is set) adds map_root(32) right after operator_key.
 //   endpoint = scheme(len8 str) || host(len8 str) || port(u16be) || server_static(32) || psk(32)
 //              || option_count(1) || (tag(1) || len8 str)*option_count
 //   tags: 1 = path, 2 = sni, 3 = host_header, 4 = shaping (each at most once, ascending)
@@ -13,6 +14,7 @@
 // bytes are refused.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +30,9 @@ inline constexpr std::size_t kMaxBootstrapEndpoints = 16;
 
 struct Bootstrap {
   crypto::Ed25519Public operator_key{};
+  // The offline root that certifies network-map signing keys (reach/map/signed_map.hpp);
+  // absent in version-1 strings, where the operator key plays that role.
+  std::optional<crypto::Ed25519Public> map_root;
   std::vector<transport::Endpoint> endpoints;  // in the operator's order of preference
 };
 
