@@ -169,5 +169,24 @@ TEST(MapRoot, OldBootstrapStringsPinTheirOperatorKeyAsRoot) {
   EXPECT_EQ(map_root_key(bootstrap), bootstrap.operator_key);
 }
 
+TEST(MapRoot, ABootstrapStringCarryingAMapRootPinsItAndOldStringsStillParse) {
+  Bootstrap bootstrap;
+  bootstrap.operator_key.fill(7);
+  bootstrap.endpoints.push_back(sample_endpoint("127.0.0.1", 4433).endpoint);
+  auto v1 = *encode_bootstrap(bootstrap);
+  bootstrap.map_root.emplace();
+  bootstrap.map_root->fill(9);
+  auto v2 = *encode_bootstrap(bootstrap);
+  EXPECT_NE(v1, v2);
+  auto parsed_v1 = parse_bootstrap(v1);
+  auto parsed_v2 = parse_bootstrap(v2);
+  ASSERT_TRUE(parsed_v1.ok() && parsed_v2.ok());
+  EXPECT_FALSE(parsed_v1->map_root.has_value());
+  EXPECT_EQ(map_root_key(*parsed_v1), bootstrap.operator_key);
+  EXPECT_EQ(map_root_key(*parsed_v2), *bootstrap.map_root);
+  EXPECT_EQ(parsed_v2->operator_key, bootstrap.operator_key);
+  EXPECT_EQ(parsed_v2->endpoints.size(), 1u);
+}
+
 }  // namespace
 }  // namespace samizdat::reach

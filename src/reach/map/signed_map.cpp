@@ -249,7 +249,9 @@ Result<SignedMap> accept_map(const SignedMap* current, ByteView candidate, const
   return verified;
 }
 
-crypto::Ed25519Public map_root_key(const Bootstrap& bootstrap) { return bootstrap.operator_key; }
+crypto::Ed25519Public map_root_key(const Bootstrap& bootstrap) {
+  return bootstrap.map_root ? *bootstrap.map_root : bootstrap.operator_key;
+}
 
 std::string render_map_import(ByteView signed_map_bytes) {
   return std::string(kMapImportPrefix) + base64url_encode(signed_map_bytes);
