@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "server/session.hpp"
+#include "server/tunnel_request.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "transport/transport.hpp"
 #include "util/clock.hpp"
@@ -34,6 +35,7 @@ struct Server::Impl {
   std::unique_ptr<store::SqliteStore> store;
   Router router;
   std::unique_ptr<ServiceContext> context;
+  std::shared_ptr<TunnelService> tunnels;
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::unique_ptr<transport::Listener>> listeners;
   std::vector<transport::Endpoint> endpoints;
@@ -102,6 +104,10 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   for (std::size_t i = 0; i < threads; ++i) impl->workers.push_back(std::make_unique<Worker>());
 
   Impl* raw = impl.get();
+  impl->tunnels = make_tunnel_service(opts, [raw](std::unique_ptr<transport::FrameStream> stream) {
+    raw->accept(std::move(stream));
+  });
+  impl->context->tunnels = impl->tunnels.get();
   for (const auto& endpoint : opts.listen) {
     transport::ListenOptions listen_options;
     listen_options.server_static = opts.noise_static;

@@ -13,6 +13,8 @@
 
 namespace samizdat::server {
 
+class TunnelService;
+
 struct SessionLimits {
   std::size_t max_message_bytes = 1 << 20;     // one ClientMessage (reassembled from frames)
   std::size_t max_envelope_bytes = 64 * 1024;  // one sealed ciphertext
@@ -34,6 +36,7 @@ struct ServiceContext {
   Router& router;
   const crypto::Ed25519KeyPair& certificate_key;  // signs sender certificates
   SessionLimits limits;
+  TunnelService* tunnels = nullptr;  // relay tunnels (OpenTunnel); none = refused
 };
 
 }  // namespace samizdat::server

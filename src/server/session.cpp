@@ -1,5 +1,6 @@
 #include "server/session.hpp"
 
+#include "server/tunnel.hpp"
 #include "util/log.hpp"
 #include "wire/message_codec.hpp"
 
@@ -17,10 +18,12 @@ Session::~Session() {
   if (routed_mailbox_) context_.router.remove(*routed_mailbox_, this);
 }
 
-void Session::close() { stream_->close(); }
+void Session::close() {
+  if (stream_) stream_->close();
+}
 
 void Session::send(const wire::ServerMessage& message) {
-  if (!stream_->is_open()) return;
+  if (!stream_ || !stream_->is_open()) return;
   auto status = channel_.send_message(wire::serialize_message(message));
   if (!status.ok()) {
     spdlog::info("closing connection from {}: {}", stream_->peer_description(), status.error().describe());
@@ -69,6 +72,11 @@ asio::awaitable<void> Session::run() {
       spdlog::info("closing connection from {}: {}", stream_->peer_description(), status.error().describe());
       co_await stream_->flush();  // let the error reply out first
       break;
+    }
+    if (handler_.tunnel_requested()) {  // a relay: the connection becomes a tunnel
+      co_await stream_->flush();
+      context_.tunnels->serve(std::move(stream_));
+      co_return;
     }
     // A device that registered on another connection and then reconnected is found on
     // its first request; route it from then on.

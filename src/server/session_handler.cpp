@@ -5,6 +5,7 @@
 #include "crypto/e2e/sender_certificate.hpp"
 #include "server/registration.hpp"
 #include "server/store_call.hpp"
+#include "server/tunnel_request.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
 #include "wire/message_codec.hpp"
@@ -138,6 +139,8 @@ asio::awaitable<Result<wire::ServerMessage>> SessionHandler::dispatch(const wire
       reply.mutable_pong()->set_server_time_ms(static_cast<std::uint64_t>(unix_millis()));
       co_return reply;
     }
+    case Body::kOpenTunnel:
+      co_return open_tunnel(context_, peer_static_, tunnel_requested_);
     case Body::BODY_NOT_SET:
       break;
   }

@@ -35,6 +35,9 @@ class SessionHandler {
   // Reply to a request refused before handling (e.g. rate limit).
   void refuse(std::uint64_t request_id, Errc code, std::string message);
 
+  // OpenTunnel was answered: the session must hand its stream to context.tunnels.
+  bool tunnel_requested() const { return tunnel_requested_; }
+
  private:
   asio::awaitable<Result<wire::ServerMessage>> dispatch(const wire::ClientMessage& request);
   asio::awaitable<Result<wire::ServerMessage>> register_device(const wire::RegisterDevice& request);
@@ -63,6 +66,7 @@ class SessionHandler {
   std::optional<crypto::X25519Public> peer_static_;
   std::optional<store::DeviceRecord> device_;
   ReplySink sink_;
+  bool tunnel_requested_ = false;
 };
 
 // The wire error code for an Errc.
