@@ -1,0 +1,232 @@
+// Failover harness: this test process moves into its own network namespace (root only;
+// tests skip otherwise), runs one samizdatd listening on several 127.x addresses, two
+// in-process long-running clients, and blocks endpoints with real nftables rules on lo
+// (silent drop, TCP reset, or a rate limit like the TSPU's throttling).
+#pragma once
+
+#include <arpa/inet.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "integration_support.hpp"
+
+namespace samizdat::integration {
+
+// Empty when this process now runs in a private network namespace with lo up (MTU 1500,
+// so a probe is many packets as on a real link) and nft works; otherwise why not.
+inline std::string enter_private_netns() {
+  static const std::string reason = []() -> std::string {
+    if (::geteuid() != 0) return "not root";
+    if (::unshare(CLONE_NEWNET) != 0) return std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+    auto up = run_process({"ip", "link", "set", "lo", "up", "mtu", "1500"}, 10s);
+    if (up.exit_code != 0) return "ip link set lo up: " + up.err;
+    auto nft = run_process(
+        {"nft", "-f", "-"}, 10s,
+        "table inet szfail { chain out { type filter hook output priority 0; policy accept; } }\n");
+    if (nft.exit_code != 0) return "nft: " + nft.err;
+    return "";
+  }();
+  return reason;
+}
+
+#define SKIP_WITHOUT_PRIVATE_NETNS()                                                                      \
+  do {                                                                                                    \
+    const auto why_ = ::samizdat::integration::enter_private_netns();                                     \
+    if (!why_.empty()) GTEST_SKIP() << "needs root for a private network namespace + nftables: " << why_; \
+  } while (0)
+
+enum class Block { drop, reset, throttle };
+
+inline const char* to_string(Block block) {
+  switch (block) {
+    case Block::drop:
+      return "drop";
+    case Block::reset:
+      return "reset";
+    default:
+      return "throttle";
+  }
+}
+
+// Applies `block` to traffic to and from `endpoint` (both directions cross lo's output hook).
+inline void apply_block(Block block, const transport::Endpoint& endpoint) {
+  std::string to = "ip daddr " + endpoint.host + " tcp dport " + std::to_string(endpoint.port);
+  std::string from = "ip saddr " + endpoint.host + " tcp sport " + std::to_string(endpoint.port);
+  std::string verdict;
+  switch (block) {
+    case Block::drop:
+      verdict = "drop";
+      break;
+    case Block::reset:
+      verdict = "reject with tcp reset";
+      break;
+    case Block::throttle:
+      // ~150 kbit/s, packets over the rate dropped (how the TSPU throttled Twitter in 2021).
+      verdict = "limit rate over 18 kbytes/second drop";
+      break;
+  }
+  std::string script = "add rule inet szfail out " + to + " " + verdict + "\nadd rule inet szfail out " +
+                       from + " " + verdict + "\n";
+  auto result = run_process({"nft", "-f", "-"}, 10s, script);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+}
+
+inline void clear_blocks() {
+  auto result = run_process({"nft", "flush", "chain", "inet", "szfail", "out"}, 10s);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+}
+
+// samizdatd listening on several loopback addresses, started in this process's namespace.
+class MultiEndpointServer {
+ public:
+  MultiEndpointServer(const fs::path& dir, const std::vector<std::string>& hosts) : dir_(dir) {
+    std::vector<std::string> argv{program("samizdatd").string(), "init", "--dir", dir.string()};
+    for (const auto& host : hosts) {
+      argv.push_back("--listen");
+      argv.push_back("tcp://" + host + ":0");
+    }
+    auto init = run_process(argv, 60s);
+    EXPECT_EQ(init.exit_code, 0) << init.err;
+    bootstrap_ = read_file(dir / "bootstrap.txt");
+    while (!bootstrap_.empty() && std::isspace(static_cast<unsigned char>(bootstrap_.back())))
+      bootstrap_.pop_back();
+    auto network = client::parse_network_config(bootstrap_);
+    EXPECT_TRUE(network.ok());
+    if (network.ok()) endpoints_ = network->endpoints;
+    fs::path log = dir / "samizdatd.log";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::string path = program("samizdatd").string();
+      ::execl(path.c_str(), path.c_str(), "run", "--dir", dir.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline && !all_accept()) std::this_thread::sleep_for(20ms);
+    EXPECT_TRUE(all_accept()) << read_file(log);
+  }
+  ~MultiEndpointServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  const std::string& bootstrap() const { return bootstrap_; }
+  const std::vector<transport::Endpoint>& endpoints() const { return endpoints_; }
+  std::string log() const { return read_file(dir_ / "samizdatd.log"); }
+
+ private:
+  bool all_accept() const {
+    if (endpoints_.empty()) return false;
+    for (const auto& e : endpoints_) {
+      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(e.port);
+      ::inet_pton(AF_INET, e.host.c_str(), &addr.sin_addr);
+      bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+      ::close(fd);
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  fs::path dir_;
+  std::string bootstrap_;
+  std::vector<transport::Endpoint> endpoints_;
+  pid_t pid_ = -1;
+};
+
+// Long-running client options, tightened for loopback (a real network uses the defaults
+// of client::long_running).
+inline client::ClientOptions failover_options(const fs::path& home) {
+  auto options = client::long_running(in_process_options(home));
+  options.race.attempt_timeout = 2s;
+  options.keepalive.interval = 250ms;
+  options.keepalive.dead_after = 800ms;
+  options.keepalive.probe_bytes = 32 * 1024;
+  options.keepalive.probe_interval = 1s;
+  options.keepalive.suspicious_interval = 250ms;
+  options.keepalive.throttle.window = 3s;
+  options.keepalive.throttle.rtt_slack = 1s;
+  return options;
+}
+
+// One conversation across a multi-endpoint server, with the blocks applied mid-way.
+class FailoverHarness {
+ public:
+  explicit FailoverHarness(const fs::path& root)
+      : server_(root / "server", {"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"}) {
+    auto a = run_on(
+        io_, client::Client::init(io_.get_executor(), failover_options(root / "alice"), server_.bootstrap()));
+    auto b = run_on(
+        io_, client::Client::init(io_.get_executor(), failover_options(root / "bob"), server_.bootstrap()));
+    EXPECT_TRUE(a.ok() && b.ok()) << (a.ok() ? "" : a.error().describe())
+                                  << (b.ok() ? "" : b.error().describe());
+    if (!a.ok() || !b.ok()) return;
+    alice_ = std::move(*a);
+    bob_ = std::move(*b);
+    EXPECT_TRUE(alice_->add_contact("bob", bob_->invite().to_string()).ok());
+    EXPECT_TRUE(bob_->add_contact("alice", alice_->invite().to_string()).ok());
+  }
+  bool ready() const { return alice_ && bob_; }
+  client::Client& alice() { return *alice_; }
+  client::Client& bob() { return *bob_; }
+  MultiEndpointServer& server() { return server_; }
+  asio::io_context& io() { return io_; }
+
+  // What the app does anyway: send, and keep syncing (chat's loop). Returns ms from
+  // `start` until the server held the message (sent) and until Bob had it (received);
+  // negative when it did not happen within `limit`.
+  struct Timing {
+    double sent_ms = -1;
+    double received_ms = -1;
+  };
+  Timing send_and_receive(const std::string& text, std::chrono::steady_clock::time_point start,
+                          std::chrono::milliseconds limit = 30s) {
+    Timing timing;
+    auto ms = [&] {
+      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    };
+    EXPECT_TRUE(alice_->queue_text("bob", text).ok());
+    auto deadline = start + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto flushed = run_on(io_, alice_->flush_outbox());
+      if (flushed.ok() && flushed->pending == 0 && flushed->sent > 0) {
+        timing.sent_ms = ms();
+        break;
+      }
+      if (!flushed.ok()) std::this_thread::sleep_for(50ms);
+    }
+    while (timing.sent_ms >= 0 && std::chrono::steady_clock::now() < deadline) {
+      auto got = incoming(*bob_, "alice");
+      if (std::any_of(got.begin(), got.end(), [&](const auto& m) { return m.body == text; })) {
+        timing.received_ms = ms();
+        break;
+      }
+      auto synced = run_on(io_, bob_->sync(100ms));
+      if (!synced.ok()) std::this_thread::sleep_for(50ms);
+    }
+    return timing;
+  }
+
+  // Both clients connected (device connections open), e.g. before a block.
+  void settle() {
+    for (int i = 0; i < 50 && !(alice_->active_endpoint() && bob_->active_endpoint()); ++i) {
+      (void)run_on(io_, alice_->sync(10ms));
+      (void)run_on(io_, bob_->sync(10ms));
+    }
+  }
+
+ private:
+  asio::io_context io_;
+  MultiEndpointServer server_;
+  std::unique_ptr<client::Client> alice_;
+  std::unique_ptr<client::Client> bob_;
+};
+
+}  // namespace samizdat::integration

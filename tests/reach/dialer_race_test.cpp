@@ -1,0 +1,177 @@
+// The racing dialer against real sockets on 127.0.0.1: a refused port, a port that accepts
+// and then says nothing (stall), and a real tcp listener.
+#include <gtest/gtest.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <thread>
+
+#include "crypto/secret.hpp"
+#include "reach/dialer/racing_dialer.hpp"
+
+namespace samizdat::reach {
+namespace {
+
+using namespace std::chrono_literals;
+using asio::ip::tcp;
+
+// A real listener (its own thread) whose authenticated streams are simply kept.
+class Server {
+ public:
+  Server() {
+    crypto::ensure_initialized();
+    key_ = std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::generate());
+    transport::Endpoint bind;
+    bind.host = "127.0.0.1";
+    crypto::fill_random(bind.psk);
+    transport::ListenOptions options;
+    options.server_static = key_;
+    auto listener = transport::listen(io_.get_executor(), bind, std::move(options));
+    if (!listener.ok()) throw std::runtime_error(listener.error().describe());
+    listener_ = std::move(*listener);
+    listener_->start([this](std::unique_ptr<transport::FrameStream> s) { streams_.push_back(std::move(s)); });
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Server() {
+    listener_->close();
+    work_.reset();
+    asio::post(io_, [this] { streams_.clear(); });
+    io_.stop();
+    thread_.join();
+  }
+  const transport::Endpoint& endpoint() const { return listener_->local_endpoint(); }
+  std::uint64_t accepted() const { return listener_->stats().accepted.load(); }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  std::shared_ptr<crypto::X25519KeyPair> key_;
+  std::unique_ptr<transport::Listener> listener_;
+  std::vector<std::unique_ptr<transport::FrameStream>> streams_;
+  std::thread thread_;
+};
+
+// A port nothing listens on (bound, then closed): connections are refused.
+transport::Endpoint refused_endpoint(const transport::Endpoint& like) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto e = like;
+  e.port = acceptor.local_endpoint().port();
+  return e;
+}
+
+// Accepts at the kernel (listen backlog) but never answers the handshake.
+class Silent {
+ public:
+  Silent() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+  transport::Endpoint endpoint(const transport::Endpoint& like) const {
+    auto e = like;
+    e.port = acceptor_.local_endpoint().port();
+    return e;
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+};
+
+struct Outcome {
+  Result<RaceWinner> result = make_error(Errc::internal, "not run");
+  std::vector<AttemptReport> reports;
+  std::chrono::milliseconds took{0};
+};
+
+Outcome race(std::vector<transport::Endpoint> candidates, RaceOptions options, bool wait_for_losers = false) {
+  asio::io_context io;
+  auto reports = std::make_shared<std::vector<AttemptReport>>();
+  Outcome out;
+  auto start = std::chrono::steady_clock::now();
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::any_io_executor executor = io.get_executor();
+        transport::DialOptions dial;
+        AttemptObserver observer = [reports](const AttemptReport& r) { reports->push_back(r); };
+        out.result = co_await race_dial(executor, candidates, dial, options, observer);
+        out.took =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+        if (out.result.ok()) out.result->stream->close();
+        if (!wait_for_losers) io.stop();
+      },
+      asio::detached);
+  io.run();
+  out.reports = *reports;
+  return out;
+}
+
+TEST(DialerRace, FirstAuthenticatedStreamWinsAndFailuresAreClassified) {
+  Server server;
+  auto refused = refused_endpoint(server.endpoint());
+  RaceOptions options;
+  options.stagger = 100ms;
+  auto out = race({refused, server.endpoint()}, options, true);
+  ASSERT_TRUE(out.result.ok()) << out.result.error().describe();
+  EXPECT_EQ(out.result->endpoint.port, server.endpoint().port);
+  ASSERT_EQ(out.reports.size(), 2u);
+  bool saw_refused = false;
+  for (const auto& r : out.reports) {
+    if (r.endpoint.port == refused.port) {
+      EXPECT_FALSE(r.ok);
+      EXPECT_EQ(r.failure, FailureClass::refused) << r.reason;
+      saw_refused = true;
+    }
+  }
+  EXPECT_TRUE(saw_refused);
+}
+
+TEST(DialerRace, ASilentEndpointDoesNotHoldUpTheNextOne) {
+  Server server;
+  Silent silent;
+  RaceOptions options;
+  options.stagger = 200ms;
+  options.attempt_timeout = 5s;
+  auto out = race({silent.endpoint(server.endpoint()), server.endpoint()}, options);
+  ASSERT_TRUE(out.result.ok()) << out.result.error().describe();
+  EXPECT_EQ(out.result->endpoint.port, server.endpoint().port);
+  // Won after the stagger, long before the silent endpoint's timeout.
+  EXPECT_GE(out.took, 150ms);
+  EXPECT_LT(out.took, 4s);
+}
+
+TEST(DialerRace, AStallIsClassifiedAsStall) {
+  Server server;
+  Silent silent;
+  RaceOptions options;
+  options.attempt_timeout = 300ms;
+  auto out = race({silent.endpoint(server.endpoint())}, options);
+  ASSERT_FALSE(out.result.ok());
+  ASSERT_EQ(out.reports.size(), 1u);
+  EXPECT_EQ(out.reports[0].failure, FailureClass::stall) << out.reports[0].reason;
+}
+
+TEST(DialerRace, TriesAtMostMaxAttemptsEndpoints) {
+  Server server;
+  std::vector<transport::Endpoint> candidates;
+  for (int i = 0; i < 3; ++i) candidates.push_back(refused_endpoint(server.endpoint()));
+  candidates.push_back(server.endpoint());
+  RaceOptions options;
+  options.max_attempts = 3;
+  auto out = race(candidates, options, true);
+  ASSERT_FALSE(out.result.ok());
+  EXPECT_EQ(out.result.error().code, Errc::network);
+  EXPECT_NE(out.result.error().message.find("refused"), std::string::npos) << out.result.error().message;
+  EXPECT_EQ(out.reports.size(), 3u);
+  EXPECT_EQ(server.accepted(), 0u);  // the fourth endpoint was never revealed by a dial
+}
+
+TEST(DialerRace, NothingToDialIsUnavailable) {
+  auto out = race({}, RaceOptions{});
+  ASSERT_FALSE(out.result.ok());
+  EXPECT_EQ(out.result.error().code, Errc::unavailable);
+}
+
+}  // namespace
+}  // namespace samizdat::reach
