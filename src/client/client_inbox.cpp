@@ -233,7 +233,13 @@ asio::awaitable<Result<SyncReport>> Client::sync(std::chrono::milliseconds wait)
       auto acked = co_await ack(*pushed);
       if (!acked.ok()) co_return std::move(acked).error();
     } else if (!pushed.ok() && wait_for.count() > 0) {
-      co_return std::move(pushed).error();
+      // Long-running mode: the keepalive found the connection dead while we waited. Not
+      // an error for the loop calling sync: the next call dials another endpoint.
+      if (options_.keepalive.interval.count() == 0 || !device_connection_->loss()) {
+        co_return std::move(pushed).error();
+      }
+      note_loss(*device_connection_);
+      device_connection_.reset();
     }
   }
 
