@@ -26,6 +26,7 @@
 #include <string>
 #include <thread>
 
+#include "cli/samizdat_reach.hpp"
 #include "client/client.hpp"
 #include "util/clock.hpp"
 #include "util/encoding.hpp"
@@ -443,7 +444,9 @@ int cmd_history(const Globals& globals, const std::string& name, std::size_t lim
 // appear as they arrive.
 int cmd_chat(const Globals& globals, const std::string& name) {
   asio::io_context io;
-  auto client = Client::open(io.get_executor(), client_options(globals));
+  // Long-running: keepalives and goodput probes find a blocked or throttled endpoint and
+  // the dialer replaces it without the user doing anything.
+  auto client = Client::open(io.get_executor(), long_running(client_options(globals)));
   if (!client.ok()) return fail(client.error());
   Client& c = **client;
   auto contact = c.find_contact(name);
@@ -572,6 +575,9 @@ int main(int argc, char** argv) {
       app.add_subcommand("chat", "talk interactively: type lines, incoming messages appear as they arrive");
   chat->add_option("NAME", name)->required();
 
+  samizdat::cli::ReachCommands reach_commands;
+  samizdat::cli::add_reach_commands(app, reach_commands);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -590,5 +596,7 @@ int main(int argc, char** argv) {
   if (sync->parsed()) return cmd_sync(globals);
   if (history->parsed()) return cmd_history(globals, name, limit);
   if (chat->parsed()) return cmd_chat(globals, name);
+  if (auto code = samizdat::cli::run_reach_commands(reach_commands, client_options(globals), globals.json()))
+    return *code;
   return 2;
 }
