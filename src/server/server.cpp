@@ -113,6 +113,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
     listen_options.server_static = opts.noise_static;
     listen_options.handshake_timeout = opts.handshake_timeout;
     listen_options.max_queued_bytes = opts.max_queued_bytes_per_connection;
+    listen_options.tls_certificate = opts.tls_certificate;
+    listen_options.tls_private_key = opts.tls_private_key;
+    listen_options.cover_site = opts.cover_site;
     listen_options.pick_executor = [raw] {
       auto index = raw->next_worker.fetch_add(1, std::memory_order_relaxed) % raw->workers.size();
       return asio::any_io_executor(raw->workers[index]->io.get_executor());

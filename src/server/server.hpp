@@ -25,6 +25,10 @@ struct ServerOptions {
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds expiry_sweep_interval{std::chrono::minutes(10)};
   std::size_t max_queued_bytes_per_connection = 1 << 20;
+  // tls listeners: certificate chain + key files and the cover site directory.
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_private_key;
+  std::filesystem::path cover_site;
   SessionLimits limits;
   store::StoreLimits store_limits;
 };

@@ -10,6 +10,8 @@
 
 #include "reach/bootstrap.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "transport/https/cover_site.hpp"
+#include "transport/https/tls_stream.hpp"
 #include "util/encoding.hpp"
 
 namespace samizdat::server {
@@ -110,7 +112,14 @@ std::string render_server_config(const ServerConfig& c) {
       << "max_recipients_per_send = " << c.max_recipients_per_send << "\n\n"
       << "# Per-connection request rate limit (token bucket): sustained rate and burst.\n"
       << "requests_per_second = " << c.requests_per_second << "\n"
-      << "request_burst = " << c.request_burst << "\n";
+      << "request_burst = " << c.request_burst << "\n\n"
+      << "# tls listeners: PEM certificate chain and private key (relative to this directory).\n"
+      << "# `samizdatd init` wrote a self-signed pair; replace it with a real one for a real name.\n"
+      << "tls_certificate = " << toml::value<std::string>(c.tls_certificate) << "\n"
+      << "tls_private_key = " << toml::value<std::string>(c.tls_private_key) << "\n\n"
+      << "# Directory of static files served to every visitor of a tls/wss listener who is not a\n"
+      << "# Samizdat client. Empty: the cover site shipped with samizdatd (share/cover-site).\n"
+      << "cover_site = " << toml::value<std::string>(c.cover_site) << "\n";
   return out.str();
 }
 
@@ -141,7 +150,10 @@ Result<ServerConfig> load_server_config(const fs::path& file) {
                                                  "max_queued_per_mailbox",
                                                  "max_recipients_per_send",
                                                  "requests_per_second",
-                                                 "request_burst"};
+                                                 "request_burst",
+                                                 "tls_certificate",
+                                                 "tls_private_key",
+                                                 "cover_site"};
   for (const auto& [key, value] : table) {
     (void)value;
     if (std::find(known.begin(), known.end(), std::string(key.str())) == known.end()) {
@@ -194,6 +206,15 @@ Result<ServerConfig> load_server_config(const fs::path& file) {
     }
     config.log_level = *text;
   }
+  for (auto [key, target] : {std::pair<const char*, std::string*>{"tls_certificate", &config.tls_certificate},
+                             {"tls_private_key", &config.tls_private_key},
+                             {"cover_site", &config.cover_site}}) {
+    if (auto node = table[key]) {
+      auto text = node.value<std::string>();
+      if (!text) return bad(key, "must be a string (a path)");
+      *target = *text;
+    }
+  }
   SZ_CHECK(integer("handshake_timeout_ms", config.handshake_timeout_ms, 100, 600'000));
   SZ_CHECK(integer("retention_days", config.retention_days, 1, 3650));
   SZ_CHECK(integer("expiry_sweep_seconds", config.expiry_sweep_seconds, 1, 86'400));
@@ -235,6 +256,19 @@ Result<InitResult> init_server_directory(const fs::path& dir, std::vector<std::s
                       hex_encode(operator_key.secret_key.view().subspan(0, 32)) + "\n", true));
   SZ_CHECK(write_file(dir / "keys" / "endpoint.psk", hex_encode(psk.view()) + "\n", true));
   SZ_CHECK(write_file(dir / kConfigFile, render_server_config(config), false));
+  {
+    // Named after the first tls endpoint's SNI or host, like a site's own certificate.
+    std::string name = "localhost";
+    for (const auto& uri : config.listen) {
+      auto parsed = transport::parse_endpoint_uri(uri);
+      if (parsed.ok() && parsed->scheme == "tls") {
+        name = parsed->sni.empty() ? parsed->host : parsed->sni;
+        break;
+      }
+    }
+    SZ_CHECK(transport::https::write_self_signed_certificate(dir / config.tls_certificate,
+                                                             dir / config.tls_private_key, name));
+  }
   {
     auto store = SZ_TRY(store::SqliteStore::open(dir / kDatabaseFile));
     store->close();
@@ -281,6 +315,10 @@ Result<LoadedServer> load_server_directory(const fs::path& dir) {
   }
   const auto& c = loaded.config;
   options.database = dir / kDatabaseFile;
+  options.tls_certificate = dir / c.tls_certificate;  // an absolute path stays as it is
+  options.tls_private_key = dir / c.tls_private_key;
+  options.cover_site =
+      c.cover_site.empty() ? transport::https::find_default_cover_site() : dir / c.cover_site;
   options.threads = c.threads;
   options.handshake_timeout = std::chrono::milliseconds(c.handshake_timeout_ms);
   options.expiry_sweep_interval = std::chrono::seconds(c.expiry_sweep_seconds);

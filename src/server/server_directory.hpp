@@ -3,6 +3,7 @@
 //   DIR/keys/noise_static.key  X25519 secret (hex), mode 0600
 //   DIR/keys/operator.key      Ed25519 seed (hex), mode 0600: signs sender certificates
 //   DIR/keys/endpoint.psk      the endpoints' PSK (hex), mode 0600
+//   DIR/keys/tls.crt, tls.key  self-signed TLS certificate and key of tls listeners (0600 key)
 //   DIR/samizdat.db          SQLite storage
 //   DIR/bootstrap.txt        the bootstrap string for clients
 #pragma once
@@ -29,6 +30,11 @@ struct ServerConfig {
   std::int64_t max_recipients_per_send = 100;
   double requests_per_second = 50;
   double request_burst = 200;
+  // tls: certificate chain and key (PEM; relative to the directory), cover site directory
+  // (empty = the shipped share/cover-site).
+  std::string tls_certificate = "keys/tls.crt";
+  std::string tls_private_key = "keys/tls.key";
+  std::string cover_site;
 };
 
 // Errc::invalid_argument naming the file, the key and what is wrong.
