@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "reach/map/map_body_codec.hpp"
 #include "samizdat/map.pb.h"
 #include "util/encoding.hpp"
 #include "util/log.hpp"
@@ -96,13 +97,15 @@ void to_wire(const MapEndpoint& in, wire::MapEndpoint& out) {
   out.set_expires_at(in.expires_at);
 }
 
-Result<NetworkMap> body_from_wire(const wire::NetworkMapBody& body) {
+}  // namespace
+
+Result<NetworkMap> map_from_wire(const wire::NetworkMapBody& body, bool complete) {
   NetworkMap map;
   map.version = body.version();
   map.issued_at = body.issued_at();
   map.expires_at = body.expires_at();
-  if (map.version == 0) return malformed("has version 0");
-  if (map.expires_at <= map.issued_at) return malformed("expires before it was issued");
+  if (complete && map.version == 0) return malformed("has version 0");
+  if (complete && map.expires_at <= map.issued_at) return malformed("expires before it was issued");
   if (static_cast<std::size_t>(body.endpoints_size()) > kMaxMapEndpoints)
     return malformed("lists too many endpoints");
   if (static_cast<std::size_t>(body.mirrors_size()) > kMaxMapMirrors)
@@ -126,9 +129,40 @@ Result<NetworkMap> body_from_wire(const wire::NetworkMapBody& body) {
   return map;
 }
 
+namespace {
+
 std::string describe(const SignedMap& map) { return "map v" + std::to_string(map.map.version); }
 
 }  // namespace
+
+void map_to_wire(const NetworkMap& map, wire::NetworkMapBody& body) {
+  body.set_version(map.version);
+  body.set_issued_at(map.issued_at);
+  body.set_expires_at(map.expires_at);
+  for (const auto& endpoint : map.endpoints) to_wire(endpoint, *body.add_endpoints());
+  for (const auto& mirror : map.mirrors) {
+    auto* out = body.add_mirrors();
+    out->set_url(mirror.url);
+    out->set_front_sni(mirror.front_sni);
+    out->set_front_host(mirror.front_host);
+  }
+  for (const auto& name : map.dns_names) body.add_dns_names(name);
+}
+
+Bytes encode_map_draft(const NetworkMap& map) {
+  wire::NetworkMapBody body;
+  map_to_wire(map, body);
+  return to_bytes(as_bytes(body.SerializeAsString()));
+}
+
+Result<NetworkMap> decode_map_draft(ByteView bytes) {
+  wire::NetworkMapBody body;
+  if (bytes.size() > kMaxSignedMapBytes ||
+      !body.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return malformed("draft is corrupt: restore it from a backup or start again");
+  }
+  return map_from_wire(body, false);
+}
 
 MapDigest map_digest(ByteView signed_map_bytes) {
   MapDigest digest{};
@@ -145,20 +179,10 @@ Result<Bytes> sign_map(const NetworkMap& map, const SigningKeyCertificate& certi
                       "the certificate is for another signing key: certify this key first");
   }
   wire::NetworkMapBody body;
-  body.set_version(map.version);
-  body.set_issued_at(map.issued_at);
-  body.set_expires_at(map.expires_at);
-  for (const auto& endpoint : map.endpoints) to_wire(endpoint, *body.add_endpoints());
-  for (const auto& mirror : map.mirrors) {
-    auto* out = body.add_mirrors();
-    out->set_url(mirror.url);
-    out->set_front_sni(mirror.front_sni);
-    out->set_front_host(mirror.front_host);
-  }
-  for (const auto& name : map.dns_names) body.add_dns_names(name);
+  map_to_wire(map, body);
   std::string body_bytes = body.SerializeAsString();
   // Refuse to sign what a client would refuse to read.
-  auto reparsed = body_from_wire(body);
+  auto reparsed = map_from_wire(body, true);
   if (!reparsed.ok()) return make_error(Errc::invalid_argument, "cannot sign: " + reparsed.error().message);
 
   wire::SignedNetworkMap signed_map;
@@ -191,7 +215,7 @@ Result<SignedMap> parse_signed_map(ByteView bytes) {
   out.certificate = SZ_TRY(decode_signing_key_certificate(as_bytes(outer.signing_certificate())));
   wire::NetworkMapBody body;
   if (!body.ParseFromString(outer.body())) return malformed("body truncated or corrupt");
-  out.map = SZ_TRY(body_from_wire(body));
+  out.map = SZ_TRY(map_from_wire(body, true));
   out.bytes = to_bytes(bytes);
   out.digest = map_digest(bytes);
   return out;
