@@ -14,6 +14,7 @@
 namespace samizdat::server {
 
 class TunnelService;
+class PublishedMap;
 
 struct SessionLimits {
   std::size_t max_message_bytes = 1 << 20;     // one ClientMessage (reassembled from frames)
@@ -36,7 +37,8 @@ struct ServiceContext {
   Router& router;
   const crypto::Ed25519KeyPair& certificate_key;  // signs sender certificates
   SessionLimits limits;
-  TunnelService* tunnels = nullptr;  // relay tunnels (OpenTunnel); none = refused
+  TunnelService* tunnels = nullptr;       // relay tunnels (OpenTunnel); none = refused
+  PublishedMap* published_map = nullptr;  // offered in-band (map_push.hpp); none = no offers
 };
 
 }  // namespace samizdat::server

@@ -1,5 +1,6 @@
 #include "server/session.hpp"
 
+#include "server/map_push.hpp"
 #include "server/tunnel.hpp"
 #include "util/log.hpp"
 #include "wire/message_codec.hpp"
@@ -77,6 +78,12 @@ asio::awaitable<void> Session::run() {
       co_await stream_->flush();
       context_.tunnels->serve(std::move(stream_));
       co_return;
+    }
+    // After the first reply (so a relay's OpenTunnel exchange is never disturbed): tell
+    // the client which network map this server has (channel 1, reach/channels/inband_map.hpp).
+    if (!map_offered_) {
+      map_offered_ = true;
+      if (auto offer = map_offer_push(context_.published_map)) send(*offer);
     }
     // A device that registered on another connection and then reconnected is found on
     // its first request; route it from then on.

@@ -34,6 +34,7 @@ class Session final : public PushTarget, public std::enable_shared_from_this<Ses
   TokenBucket bucket_;
   std::optional<store::MailboxId> routed_mailbox_;
   std::uint32_t rate_strikes_ = 0;
+  bool map_offered_ = false;  // the in-band map offer goes out once per session
 };
 
 }  // namespace samizdat::server

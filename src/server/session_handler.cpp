@@ -3,6 +3,7 @@
 #include "crypto/e2e/mailbox_id.hpp"
 #include "crypto/e2e/prekeys.hpp"
 #include "crypto/e2e/sender_certificate.hpp"
+#include "server/map_push.hpp"
 #include "server/registration.hpp"
 #include "server/store_call.hpp"
 #include "server/tunnel_request.hpp"
@@ -141,6 +142,8 @@ asio::awaitable<Result<wire::ServerMessage>> SessionHandler::dispatch(const wire
     }
     case Body::kOpenTunnel:
       co_return open_tunnel(context_, peer_static_, tunnel_requested_);
+    case Body::kGetMap:
+      co_return map_reply(context_.published_map);
     case Body::BODY_NOT_SET:
       break;
   }
