@@ -1,6 +1,7 @@
 // Endpoint health record (src/reach/dialer/endpoint_health.hpp), read from the account
 // database: arbitrary bytes give a value or a clear error, and whatever decodes
 // re-encodes to the same bytes; ranking over the decoded book never crashes.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 
