@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "samizdatd_map.hpp"
+#include "cli/samizdatd_relay.hpp"
 #include "server/server.hpp"
 #include "server/server_directory.hpp"
 #include "util/log.hpp"
@@ -41,7 +43,13 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "serve a server directory until SIGINT/SIGTERM");
   run->add_option("--dir", run_dir, "server directory made by `samizdatd init`")->required();
 
+  auto map_commands = samizdat::cli::add_map_commands(app);
+
+  auto relay = samizdat::cli::add_relay_command(app);
+
   CLI11_PARSE(app, argc, argv);
+  if (relay.app->parsed()) return samizdat::cli::run_relay_command(relay, log_level);
+  if (auto code = samizdat::cli::run_map_commands(*map_commands)) return *code;
 
   if (init->parsed()) {
     samizdat::init_logging(log_level.empty() ? "info" : log_level);

@@ -1,0 +1,152 @@
+#include "server/relay/relay_directory.hpp"
+
+#include <sys/stat.h>
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "reach/bootstrap.hpp"
+#include "transport/relay/relay_link.hpp"
+#include "util/encoding.hpp"
+
+namespace samizdat::server {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kConfigFile = "relay.toml";
+constexpr const char* kShareFile = "share.txt";
+
+Status write_file(const fs::path& file, std::string_view content, bool secret) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  if (!out)
+    return make_error(Errc::io, "cannot write " + file.string() + ": check the directory's permissions");
+  out << content;
+  out.close();
+  if (!out) return make_error(Errc::io, "writing " + file.string() + " failed (disk full?)");
+  if (secret && ::chmod(file.c_str(), 0600) != 0) {
+    return make_error(Errc::io, "cannot make " + file.string() + " private (chmod 0600)");
+  }
+  return {};
+}
+
+Result<std::string> read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return make_error(Errc::io, "cannot read " + file.string());
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+Result<Bytes> read_key(const fs::path& file) {
+  auto text = SZ_TRY(read_file(file));
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  auto bytes = hex_decode(text);
+  if (!bytes.ok() || bytes->size() != 32) {
+    return make_error(Errc::invalid_argument,
+                      file.string() + " does not hold a 32-byte key in hex: restore it or start a new relay");
+  }
+  return std::move(*bytes);
+}
+
+std::string render(const std::string& upstream, const std::vector<std::string>& listen) {
+  std::ostringstream out;
+  out << "# samizdatd relay configuration.\n"
+      << "# The network this relay serves: its bootstrap string (from the operator).\n"
+      << "upstream = " << toml::value<std::string>(upstream) << "\n"
+      << "# Where clients reach this relay (any transport; its own key and PSK are in keys/).\n"
+      << "listen = [";
+  for (std::size_t i = 0; i < listen.size(); ++i) {
+    out << (i ? ", " : "") << toml::value<std::string>(listen[i]);
+  }
+  out << "]\n";
+  return out.str();
+}
+
+Status load_config(const fs::path& file, std::string& upstream, std::vector<std::string>& listen) {
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    return make_error(Errc::invalid_argument, file.string() + ": " + std::string(error.description()));
+  }
+  if (auto value = table["upstream"].value<std::string>()) upstream = *value;
+  if (auto* array = table["listen"].as_array()) {
+    for (const auto& item : *array) {
+      auto text = item.value<std::string>();
+      if (!text) return make_error(Errc::invalid_argument, file.string() + ": listen must hold strings");
+      listen.push_back(*text);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<RelayDirectory> open_relay_directory(const fs::path& dir, std::optional<std::string> upstream,
+                                            const std::vector<std::string>& listen) {
+  RelayDirectory directory;
+  directory.dir = dir;
+  std::error_code ec;
+  bool exists = fs::exists(dir / kConfigFile, ec);
+  if (exists) SZ_CHECK(load_config(dir / kConfigFile, directory.upstream_bootstrap, directory.listen));
+  if (upstream) directory.upstream_bootstrap = *upstream;
+  if (!listen.empty()) directory.listen = listen;
+  if (directory.listen.empty()) directory.listen.push_back("tcp://127.0.0.1:0");
+  if (directory.upstream_bootstrap.empty()) {
+    return make_error(Errc::invalid_argument,
+                      "a new relay needs the network's bootstrap string: --upstream 'samizdat1:...'");
+  }
+  auto bootstrap = reach::parse_bootstrap(directory.upstream_bootstrap);
+  if (!bootstrap.ok()) return make_error(Errc::invalid_argument, "--upstream: " + bootstrap.error().message);
+  directory.options.upstream = bootstrap->endpoints;
+
+  if (!exists) {
+    fs::create_directories(dir / "keys", ec);
+    if (ec) return make_error(Errc::io, "cannot create " + dir.string() + ": " + ec.message());
+    fs::permissions(dir, fs::perms::owner_all, ec);
+    fs::permissions(dir / "keys", fs::perms::owner_all, ec);
+    crypto::ensure_initialized();
+    auto noise = crypto::X25519KeyPair::generate();
+    auto psk = crypto::Secret<32>::random();
+    SZ_CHECK(write_file(dir / "keys" / "noise_static.key", hex_encode(noise.secret_key.view()) + "\n", true));
+    SZ_CHECK(write_file(dir / "keys" / "endpoint.psk", hex_encode(psk.view()) + "\n", true));
+  }
+  auto secret = SZ_TRY(read_key(dir / "keys" / "noise_static.key"));
+  auto psk = SZ_TRY(read_key(dir / "keys" / "endpoint.psk"));
+  directory.options.noise_static =
+      std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::from_secret(secret));
+  sodium_memzero(secret.data(), secret.size());
+  for (const auto& uri : directory.listen) {
+    auto endpoint = transport::parse_endpoint_uri(uri);
+    if (!endpoint.ok()) return std::move(endpoint).error();
+    std::copy(psk.begin(), psk.end(), endpoint->psk.begin());
+    directory.options.listen.push_back(std::move(*endpoint));
+  }
+  SZ_CHECK(write_file(dir / kConfigFile, render(directory.upstream_bootstrap, directory.listen), false));
+  return directory;
+}
+
+Result<std::string> record_relay_endpoints(const RelayDirectory& directory,
+                                           const std::vector<transport::Endpoint>& bound) {
+  std::vector<std::string> listen;
+  for (const auto& endpoint : bound) {
+    auto uri = endpoint.to_uri();
+    if (!endpoint.sni.empty() || !endpoint.host_header.empty() || !endpoint.shaping.empty()) {
+      std::string query;
+      if (!endpoint.sni.empty()) query += "&sni=" + endpoint.sni;
+      if (!endpoint.host_header.empty()) query += "&host=" + endpoint.host_header;
+      if (!endpoint.shaping.empty()) query += "&shaping=" + endpoint.shaping;
+      uri += "?" + query.substr(1);
+    }
+    listen.push_back(uri);
+  }
+  SZ_CHECK(write_file(directory.dir / kConfigFile, render(directory.upstream_bootstrap, listen), false));
+  transport::RelayLink link;
+  link.endpoints = bound;
+  auto text = SZ_TRY(transport::encode_relay_link(link));
+  SZ_CHECK(write_file(directory.dir / kShareFile, text + "\n", false));
+  return text;
+}
+
+}  // namespace samizdat::server
