@@ -287,7 +287,8 @@ struct ThreadStats {
 
 struct Pair {
   std::shared_ptr<LoadConnection> sender, receiver;
-  std::string to;  // the receiver's mailbox
+  std::string to;                      // the receiver's mailbox
+  std::vector<std::string> fanout_to;  // run_fanout: every member's mailbox (then `to` is unused)
   std::string filler;
   std::uint64_t next_seq = 0;
   std::vector<bool> seen;
@@ -298,6 +299,7 @@ struct Pair {
 };
 
 void flush_acks(Pair* pair) {
+  if (!pair->receiver) return;
   if (pair->ack_in_flight || pair->pending_acks.empty() || !pair->receiver->is_open()) return;
   wire::ClientMessage request;
   for (auto id : pair->pending_acks) request.mutable_ack_envelopes()->add_envelope_ids(id);
@@ -382,16 +384,24 @@ asio::awaitable<void> send_loop(Pair* pair, SendPlan plan) {
     wire::ClientMessage request;
     auto* send = request.mutable_send_envelopes();
     for (std::size_t b = 0; b < plan.batch; ++b) {
-      auto* envelope = send->add_envelopes();
-      envelope->set_mailbox(pair->to);
       auto* bytes = reinterpret_cast<std::uint8_t*>(payload.data());
       if (payload.size() >= kStampBytes) {
         put_u64_be(bytes, static_cast<std::uint64_t>(stamp));
         put_u64_be(bytes + 8, pair->next_seq++);
       }
-      envelope->set_ciphertext(payload);
+      if (pair->fanout_to.empty()) {
+        auto* envelope = send->add_envelopes();
+        envelope->set_mailbox(pair->to);
+        envelope->set_ciphertext(payload);
+      }
+      // Fan-out: the same message (same sequence number) to every member.
+      for (const auto& member : pair->fanout_to) {
+        auto* envelope = send->add_envelopes();
+        envelope->set_mailbox(member);
+        envelope->set_ciphertext(payload);
+      }
     }
-    const std::uint64_t n = plan.batch;
+    const std::uint64_t n = static_cast<std::uint64_t>(send->envelopes_size());
     auto sent = conn.send(request, [pair, n](Result<wire::ServerMessage> reply) {
       auto& s = *pair->stats;
       if (reply.ok() && reply->has_envelopes_accepted()) {
@@ -438,6 +448,9 @@ PairsResult run_phase(Workers& workers, ServerProcess& server, std::vector<std::
   plan.payload = options.payload;
   plan.max_sent_per_thread = std::max<std::uint64_t>(1, options.max_messages / workers.size());
   if (rate > 0) plan.interval_us = static_cast<double>(options.pairs * options.batch) * 1e6 / rate;
+  // Fan-out: one sender, each request carries `fanout` envelopes.
+  if (rate > 0 && options.fanout > 0)
+    plan.interval_us = static_cast<double>(options.batch * options.fanout) * 1e6 / rate;
   for (std::size_t t = 0; t < workers.size(); ++t) {
     workers.run_on(t, [&, t] {
       auto& s = *stats[t];
@@ -446,10 +459,12 @@ PairsResult run_phase(Workers& workers, ServerProcess& server, std::vector<std::
       s.sent = s.accepted = s.accepted_in_window = s.errors = 0;
       s.delivered = s.delivered_in_window = s.duplicates = s.acked = 0;
       s.first_error.clear();
-      s.senders_running = pairs[t].size();
+      s.senders_running = 0;
       for (auto& pair : pairs[t]) {
         pair.seen.clear();
         pair.next_seq = 0;
+        if (!pair.sender) continue;  // run_fanout: a member that only receives
+        ++s.senders_running;
         asio::co_spawn(workers.executor(t), send_loop(&pair, plan), asio::detached);
       }
       return 0;
@@ -684,6 +699,88 @@ Result<IdleResult> run_idle(ServerProcess& server, const LoadOptions& options) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   workers.stop();
   return result;
+}
+
+}  // namespace samizdat::loadgen
+
+namespace samizdat::loadgen {
+
+// ---------------------------------------------------------------------------------
+// The fan-out run: device 0 sends, devices 1..fanout receive. Reuses the pairs run's
+// phases: the sender is a Pair with `fanout_to` and no receiver, each member a Pair with
+// a receiver and no sender.
+Result<std::vector<PairsResult>> run_fanout(ServerProcess& server, const LoadOptions& options) {
+  if (options.fanout == 0) return make_error(Errc::invalid_argument, "fan-out needs at least one member");
+  Workers workers(options.client_threads);
+  auto devices = make_devices(1 + options.fanout, options.client_threads);
+  SZ_CHECK(register_devices(workers, server.endpoint(), devices));
+  std::uint64_t rss_before = rss_bytes(server.pid());
+  auto jobs = open_connections(workers, devices, server.endpoint(), {}, options.handshake_concurrency, true,
+                               [&](std::size_t i) { return i % workers.size(); });
+  for (auto& job : jobs) {
+    if (job->failed > 0) {
+      return make_error(Errc::network,
+                        std::to_string(job->failed) + " device connections failed: " + job->first_error);
+    }
+  }
+  std::uint64_t rss_connected = rss_bytes(server.pid());
+
+  std::vector<std::unique_ptr<ThreadStats>> stats;
+  std::vector<std::vector<Pair>> pairs(workers.size());
+  for (std::size_t t = 0; t < workers.size(); ++t) {
+    stats.push_back(std::make_unique<ThreadStats>());
+    auto& job = *jobs[t];
+    pairs[t].resize(job.devices.size());
+    for (std::size_t k = 0; k < job.devices.size(); ++k) {
+      auto& pair = pairs[t][k];
+      std::size_t device = job.devices[k];
+      if (device == 0) {
+        pair.sender = job.connections[k];
+        for (std::size_t m = 1; m < devices.size(); ++m)
+          pair.fanout_to.push_back(std::string(as_chars(devices[m].mailbox)));
+        pair.filler = std::string(as_chars(crypto::random_bytes(options.payload)));
+      } else {
+        pair.receiver = job.connections[k];
+      }
+      pair.wake = std::make_unique<asio::steady_timer>(workers.executor(t));
+      pair.stats = stats[t].get();
+    }
+  }
+  for (std::size_t t = 0; t < workers.size(); ++t) {
+    workers.run_on(t, [&, t] {
+      for (auto& pair : pairs[t]) {
+        Pair* p = &pair;
+        if (p->receiver) p->receiver->start([p](const wire::EnvelopePush& push) { on_push(p, push); });
+      }
+      return 0;
+    });
+  }
+
+  std::vector<PairsResult> results;
+  auto first = run_phase(workers, server, pairs, stats, options, options.rate);
+  first.rss_before = rss_before;
+  first.rss_connected = rss_connected;
+  results.push_back(first);
+  if (options.latency_at > 0 && options.rate == 0 && first.delivered_per_s > 0) {
+    auto second =
+        run_phase(workers, server, pairs, stats, options, first.delivered_per_s * options.latency_at);
+    second.rss_before = rss_before;
+    second.rss_connected = rss_connected;
+    results.push_back(second);
+  }
+  for (std::size_t t = 0; t < workers.size(); ++t) {
+    workers.run_on(t, [&, t] {
+      for (auto& pair : pairs[t]) {
+        if (pair.sender) pair.sender->close();
+        if (pair.receiver) pair.receiver->close();
+        pair.wake->cancel();
+      }
+      return 0;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  workers.stop();
+  return results;
 }
 
 }  // namespace samizdat::loadgen

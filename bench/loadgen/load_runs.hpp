@@ -33,6 +33,7 @@ struct LoadOptions {
   std::size_t client_threads = 2;
   double drain_timeout_s = 10;
   std::uint64_t max_messages = 50'000'000;  // cap on envelopes sent per run
+  std::size_t fanout = 0;                   // run_fanout: group members (one envelope each per send request)
 };
 
 struct PairsResult {
@@ -62,5 +63,9 @@ struct IdleResult {
 // Each returns results per phase; errors only for set-up failures (server, registration).
 Result<std::vector<PairsResult>> run_pairs(ServerProcess& server, const LoadOptions& options);
 Result<IdleResult> run_idle(ServerProcess& server, const LoadOptions& options);
+// Fan-out: one sender device sends each message to `options.fanout` member devices (one
+// send_envelopes request with an envelope per member, as Client::flush_outbox does for a
+// group); delivered/latency count every member's copy.
+Result<std::vector<PairsResult>> run_fanout(ServerProcess& server, const LoadOptions& options);
 
 }  // namespace samizdat::loadgen

@@ -117,6 +117,9 @@ void handle_signal(int) {
 
 }  // namespace
 
+void register_cleanup_target(pid_t pid, const fs::path& dir) { register_cleanup(pid, dir); }
+void unregister_cleanup_target(pid_t pid, const fs::path& dir) { unregister_cleanup(pid, dir); }
+
 void install_cleanup_on_signal() {
   struct sigaction action {};
   action.sa_handler = handle_signal;

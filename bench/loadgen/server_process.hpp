@@ -58,5 +58,9 @@ std::uint64_t kernel_tcp_memory_bytes();  // "TCP: ... mem N" pages of /proc/net
 // Runs every registered cleanup (stop servers, remove temp dirs) on SIGINT/SIGTERM, then
 // exits with 130. Call once at start-up.
 void install_cleanup_on_signal();
+// Adds/removes a child (pid > 0) and/or a directory (non-empty) to/from that cleanup, for
+// other servers the benchmarks start (bench/peers).
+void register_cleanup_target(pid_t pid, const std::filesystem::path& dir);
+void unregister_cleanup_target(pid_t pid, const std::filesystem::path& dir);
 
 }  // namespace samizdat::loadgen
