@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "child_process.hpp"
+#include "dnsmasq_process.hpp"
 #include "map_test_support.hpp"
 #include "reach/channels/dns_message.hpp"
 #include "reach/channels/dns_txt_map.hpp"
@@ -17,49 +17,8 @@ namespace {
 
 using ::testing::HasSubstr;
 using namespace samizdat::reach::testing;
-namespace fs = std::filesystem;
 
 constexpr const char* kName = "map.samizdat.test";
-
-class Dnsmasq {
- public:
-  explicit Dnsmasq(const std::string& config_text) {
-    dir_ = fs::temp_directory_path() /
-           ("samizdat-dnsmasq-" + std::to_string(getpid()) + "-" + std::to_string(counter_++));
-    fs::create_directories(dir_);
-    std::ofstream(dir_ / "txt.conf") << config_text;
-    port_ = free_port();
-    process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        "/usr/sbin/dnsmasq", "--no-daemon", "--port=" + std::to_string(port_), "--listen-address=127.0.0.1",
-        "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/samizdat.test/",
-        "--conf-file=" + (dir_ / "txt.conf").string(), "--pid-file=", "--user=root",
-        "--log-facility=" + (dir_ / "log").string()});
-  }
-  ~Dnsmasq() {
-    process_.reset();
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-  DnsLookupOptions options(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) const {
-    return DnsLookupOptions{asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), port_), timeout};
-  }
-  // dnsmasq needs a moment to bind: retry until it answers (bounded: 5 s).
-  Result<Bytes> fetch(const std::string& name) const {
-    Result<Bytes> result = make_error(Errc::timeout, "dnsmasq never answered");
-    for (int i = 0; i < 50; ++i) {
-      result = fetch_map_from_dns_blocking(name, options(std::chrono::milliseconds(500)));
-      if (result.ok() || result.error().code != Errc::timeout) return result;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return result;
-  }
-
- private:
-  static inline int counter_ = 0;
-  fs::path dir_;
-  std::uint16_t port_ = 0;
-  std::unique_ptr<ChildProcess> process_;
-};
 
 TEST(ChannelDnsTxt, PublishedRecordsServedByDnsmasqGiveBackAnAcceptableMap) {
   Operator op;
