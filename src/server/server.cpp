@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "server/map_push.hpp"
 #include "server/session.hpp"
 #include "server/tunnel_request.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -36,6 +37,7 @@ struct Server::Impl {
   Router router;
   std::unique_ptr<ServiceContext> context;
   std::shared_ptr<TunnelService> tunnels;
+  std::unique_ptr<PublishedMap> published_map;
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::unique_ptr<transport::Listener>> listeners;
   std::vector<transport::Endpoint> endpoints;
@@ -104,10 +106,13 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   for (std::size_t i = 0; i < threads; ++i) impl->workers.push_back(std::make_unique<Worker>());
 
   Impl* raw = impl.get();
-  impl->tunnels = make_tunnel_service(opts, [raw](std::unique_ptr<transport::FrameStream> stream) {
-    raw->accept(std::move(stream));
-  });
+  impl->tunnels = make_tunnel_service(
+      opts, [raw](std::unique_ptr<transport::FrameStream> stream) { raw->accept(std::move(stream)); });
   impl->context->tunnels = impl->tunnels.get();
+  if (!opts.published_map_file.empty()) {
+    impl->published_map = std::make_unique<PublishedMap>(opts.published_map_file);
+    impl->context->published_map = impl->published_map.get();
+  }
   for (const auto& endpoint : opts.listen) {
     transport::ListenOptions listen_options;
     listen_options.server_static = opts.noise_static;

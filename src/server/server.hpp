@@ -29,6 +29,8 @@ struct ServerOptions {
   std::filesystem::path tls_certificate;
   std::filesystem::path tls_private_key;
   std::filesystem::path cover_site;
+  // DIR/map/published.bin: the network map offered in-band (map_push.hpp); empty = none.
+  std::filesystem::path published_map_file;
   SessionLimits limits;
   store::StoreLimits store_limits;
 };
