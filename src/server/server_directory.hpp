@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ struct LoadedServer {
   ServerConfig config;
   ServerOptions options;
   crypto::Ed25519Public operator_key{};
+  // DIR/map/root.pub (`samizdatd map certify-signing-key`): the bootstrap string then pins it.
+  std::optional<crypto::Ed25519Public> map_root;
 };
 // Reads config and keys; Errc::not_found for a missing directory, invalid_argument for
 // a bad config, io for unreadable keys.
