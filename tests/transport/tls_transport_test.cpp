@@ -4,12 +4,15 @@
 #include "transport/tls/tls_transport.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/read.hpp>
 #include <asio/use_future.hpp>
 #include <asio/write.hpp>
 #include <cstdio>
@@ -22,6 +25,7 @@
 #include "transport/tls/tls_token.hpp"
 #include "transport/wss/websocket_handshake.hpp"
 #include "util/clock.hpp"
+#include "util/encoding.hpp"
 
 namespace samizdat::transport {
 namespace {
@@ -262,7 +266,8 @@ TEST(TlsTransport, VisitorsGetTheCoverSiteWithNginxHeadersAnd404OnOneKeptAliveCo
         out.push_back(co_await http_exchange(*tls, "GET /no/such/page HTTP/1.1\r\nHost: localhost\r\n\r\n"));
         out.push_back(co_await http_exchange(*tls, "GET /css/style.css HTTP/1.1\r\nHost: localhost\r\n\r\n"));
         out.push_back(co_await http_exchange(*tls, "GET /notes HTTP/1.1\r\nHost: localhost\r\n\r\n"));
-        out.push_back(co_await http_exchange(*tls, "GET /../../etc/passwd HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        out.push_back(
+            co_await http_exchange(*tls, "GET /../../etc/passwd HTTP/1.1\r\nHost: localhost\r\n\r\n"));
         co_return out;
       });
   ASSERT_EQ(answers.size(), 5u);
@@ -386,6 +391,146 @@ TEST(TlsToken, ValidOnlyForItsKeySessionAndTimeWindow) {
   EXPECT_EQ(tls::find_cookie("a=1; sid=xyz; b=2", "sid"), "xyz");
   EXPECT_EQ(tls::find_cookie("sidx=1;sid=", "sid"), "");
   EXPECT_FALSE(tls::find_cookie("a=1", "sid").has_value());
+}
+
+}  // namespace
+}  // namespace samizdat::transport
+
+namespace samizdat::transport {
+namespace {
+
+// The parts of a ClientHello that JA3 (and a DPI box) looks at.
+struct ClientHelloSummary {
+  int version = 0;
+  std::vector<int> ciphers, extensions, groups, point_formats, sigalgs;
+  std::vector<std::string> alpn;
+  std::string sni;
+  std::string ja3;
+};
+
+int u16(ByteView b, std::size_t at) { return (b[at] << 8) | b[at + 1]; }
+
+std::string join(const std::vector<int>& values) {
+  std::string out;
+  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? "-" : "") + std::to_string(values[i]);
+  return out;
+}
+
+// Parses one ClientHello record (bounds-checked by .at(): a malformed hello throws).
+ClientHelloSummary summarize(const Bytes& record) {
+  ClientHelloSummary s;
+  ByteView b = record;
+  auto at = [&](std::size_t i) { return static_cast<int>(record.at(i)); };
+  std::size_t p = 5 + 4;  // record header, handshake header
+  s.version = (at(p) << 8) | at(p + 1);
+  p += 2 + 32;
+  p += 1 + static_cast<std::size_t>(at(p));  // session id
+  std::size_t cipher_bytes = static_cast<std::size_t>((at(p) << 8) | at(p + 1));
+  p += 2;
+  for (std::size_t i = 0; i < cipher_bytes; i += 2) s.ciphers.push_back(u16(b, p + i));
+  p += cipher_bytes;
+  p += 1 + static_cast<std::size_t>(at(p));  // compression methods
+  std::size_t end = p + 2 + static_cast<std::size_t>((at(p) << 8) | at(p + 1));
+  p += 2;
+  while (p + 4 <= end) {
+    int type = (at(p) << 8) | at(p + 1);
+    std::size_t length = static_cast<std::size_t>((at(p + 2) << 8) | at(p + 3));
+    std::size_t body = p + 4;
+    s.extensions.push_back(type);
+    if (type == 10) {
+      for (std::size_t i = 2; i < length; i += 2) s.groups.push_back(u16(b, body + i));
+    } else if (type == 11) {
+      for (std::size_t i = 1; i < length; ++i) s.point_formats.push_back(at(body + i));
+    } else if (type == 13) {
+      for (std::size_t i = 2; i < length; i += 2) s.sigalgs.push_back(u16(b, body + i));
+    } else if (type == 16) {
+      for (std::size_t i = 2; i < length;) {
+        std::size_t n = static_cast<std::size_t>(at(body + i));
+        s.alpn.emplace_back(record.begin() + static_cast<std::ptrdiff_t>(body + i + 1),
+                            record.begin() + static_cast<std::ptrdiff_t>(body + i + 1 + n));
+        i += 1 + n;
+      }
+    } else if (type == 0) {
+      std::size_t n = static_cast<std::size_t>((at(body + 3) << 8) | at(body + 4));
+      s.sni.assign(record.begin() + static_cast<std::ptrdiff_t>(body + 5),
+                   record.begin() + static_cast<std::ptrdiff_t>(body + 5 + n));
+    }
+    p = body + length;
+  }
+  s.ja3 = std::to_string(s.version) + "," + join(s.ciphers) + "," + join(s.extensions) + "," +
+          join(s.groups) + "," + join(s.point_formats);
+  return s;
+}
+
+// Dials `server_name` at a plain TCP acceptor and returns the first TLS record it sent.
+Bytes capture_client_hello(const std::string& host, const std::string& sni) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  Endpoint endpoint;
+  endpoint.scheme = "tls";
+  endpoint.host = host;
+  endpoint.sni = sni;
+  endpoint.port = acceptor.local_endpoint().port();
+  Bytes record;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+        record.resize(5);
+        co_await asio::async_read(socket, asio::buffer(record), asio::use_awaitable);
+        record.resize(5 + static_cast<std::size_t>((record[3] << 8) | record[4]));
+        co_await asio::async_read(socket, asio::buffer(record.data() + 5, record.size() - 5),
+                                  asio::use_awaitable);
+        socket.close();
+      },
+      asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        DialOptions options;
+        options.timeout = 3s;
+        auto stream = co_await make_tls_transport()->dial(io.get_executor(), endpoint, options);
+        (void)stream;
+      },
+      asio::detached);
+  io.run_for(10s);
+  return record;
+}
+
+TEST(TlsClientHello, OffersChromiumsCipherGroupAndAlpnOrderAndNamesTheSni) {
+  crypto::ensure_initialized();
+  auto hello = summarize(capture_client_hello("127.0.0.1", "www.example.org"));
+  EXPECT_EQ(hello.sni, "www.example.org");
+  const std::vector<int> chromium_ciphers = {0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9,
+                                             0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
+  // OpenSSL appends the renegotiation SCSV (0x00ff) where Chromium sends the extension.
+  std::vector<int> ciphers = hello.ciphers;
+  std::erase(ciphers, 0x00ff);
+  EXPECT_EQ(ciphers, chromium_ciphers);
+  EXPECT_EQ(hello.groups, (std::vector<int>{29, 23, 24}));
+  EXPECT_EQ(hello.alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+  EXPECT_EQ(hello.sigalgs,
+            (std::vector<int>{0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601}));
+  for (int extension : {0, 5, 10, 11, 13, 16, 18, 23, 35, 43, 45, 51}) {
+    EXPECT_NE(std::find(hello.extensions.begin(), hello.extensions.end(), extension), hello.extensions.end())
+        << "extension " << extension;
+  }
+  for (int extension : {21, 22}) {
+    EXPECT_EQ(std::find(hello.extensions.begin(), hello.extensions.end(), extension), hello.extensions.end())
+        << "extension " << extension << " (padding, encrypt_then_mac) is not something Chromium sends";
+  }
+  unsigned char digest[16];
+  unsigned int length = 0;
+  EVP_Digest(hello.ja3.data(), hello.ja3.size(), digest, &length, EVP_md5(), nullptr);
+  // Recorded in docs/PROTOCOL.md ("tls": ClientHello).
+  std::printf("JA3 %s\nJA3 md5 %s\n", hello.ja3.c_str(), hex_encode(ByteView(digest, length)).c_str());
+}
+
+TEST(TlsClientHello, SendsNoSniForAnIpAddressLikeBrowsers) {
+  crypto::ensure_initialized();
+  auto hello = summarize(capture_client_hello("127.0.0.1", ""));
+  EXPECT_TRUE(hello.sni.empty());
+  EXPECT_EQ(std::find(hello.extensions.begin(), hello.extensions.end(), 0), hello.extensions.end());
 }
 
 }  // namespace

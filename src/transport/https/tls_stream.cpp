@@ -101,9 +101,9 @@ Result<std::shared_ptr<asio::ssl::context>> make_client_context() {
   SSL_CTX* ctx = context->native_handle();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
-  // Chromium sends neither encrypt_then_mac nor compression; it pads the hello like
-  // OpenSSL's padding extension does.
-  SSL_CTX_set_options(ctx, SSL_OP_NO_ENCRYPT_THEN_MAC | SSL_OP_NO_COMPRESSION | SSL_OP_TLSEXT_PADDING);
+  // Chromium sends neither encrypt_then_mac nor the padding extension (its post-quantum
+  // key share makes the hello large enough without it).
+  SSL_CTX_set_options(ctx, SSL_OP_NO_ENCRYPT_THEN_MAC | SSL_OP_NO_COMPRESSION);
   if (SSL_CTX_set_ciphersuites(ctx, kClientSuites13) != 1 ||
       SSL_CTX_set_cipher_list(ctx, kClientCiphers12) != 1 ||
       SSL_CTX_set1_groups_list(ctx, kClientGroups) != 1 ||
