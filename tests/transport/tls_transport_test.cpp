@@ -332,7 +332,7 @@ TEST(TlsTransport, NonTlsJunkIsClosedWithoutAnHttpAnswer) {
     tcp::socket socket(io);
     socket.connect({asio::ip::make_address(endpoint.host), endpoint.port});
     Bytes junk = crypto::random_bytes(size);
-    junk[0] = 0x47;  // not a TLS handshake record
+    junk[0] = 0x07;  // neither a TLS handshake record nor an HTTP method
     asio::write(socket, asio::buffer(junk));
     Bytes received;
     std::array<std::uint8_t, 4096> buffer{};
@@ -345,6 +345,28 @@ TEST(TlsTransport, NonTlsJunkIsClosedWithoutAnHttpAnswer) {
     // Nothing, or a TLS alert record: never HTTP, never a handshake.
     if (!received.empty()) EXPECT_EQ(received[0], 0x15) << size;
   }
+  EXPECT_EQ(server.stats().accepted.load(), 0u);
+}
+
+TEST(TlsTransport, PlainHttpOnTheTlsPortGetsNginxsAnswer) {
+  TlsEchoServer server;
+  auto endpoint = server.endpoint();
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect({asio::ip::make_address(endpoint.host), endpoint.port});
+  std::string request = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  asio::write(socket, asio::buffer(request));
+  std::string received;
+  std::array<char, 4096> buffer{};
+  for (;;) {
+    std::error_code ec;
+    auto n = socket.read_some(asio::buffer(buffer), ec);
+    received.append(buffer.data(), n);
+    if (ec) break;
+  }
+  EXPECT_EQ(received.rfind("HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n", 0), 0u) << received;
+  EXPECT_NE(received.find("<center>The plain HTTP request was sent to HTTPS port</center>"),
+            std::string::npos);
   EXPECT_EQ(server.stats().accepted.load(), 0u);
 }
 
@@ -406,6 +428,7 @@ struct ClientHelloSummary {
   std::vector<std::string> alpn;
   std::string sni;
   std::string ja3;
+  std::size_t record_size = 0;
 };
 
 int u16(ByteView b, std::size_t at) { return (b[at] << 8) | b[at + 1]; }
@@ -419,6 +442,7 @@ std::string join(const std::vector<int>& values) {
 // Parses one ClientHello record (bounds-checked by .at(): a malformed hello throws).
 ClientHelloSummary summarize(const Bytes& record) {
   ClientHelloSummary s;
+  s.record_size = record.size();
   ByteView b = record;
   auto at = [&](std::size_t i) { return static_cast<int>(record.at(i)); };
   std::size_t p = 5 + 4;  // record header, handshake header
@@ -523,7 +547,8 @@ TEST(TlsClientHello, OffersChromiumsCipherGroupAndAlpnOrderAndNamesTheSni) {
   unsigned int length = 0;
   EVP_Digest(hello.ja3.data(), hello.ja3.size(), digest, &length, EVP_md5(), nullptr);
   // Recorded in docs/PROTOCOL.md ("tls": ClientHello).
-  std::printf("JA3 %s\nJA3 md5 %s\n", hello.ja3.c_str(), hex_encode(ByteView(digest, length)).c_str());
+  std::printf("JA3 %s\nJA3 md5 %s\nClientHello record bytes %zu\n", hello.ja3.c_str(),
+              hex_encode(ByteView(digest, length)).c_str(), hello.record_size);
 }
 
 TEST(TlsClientHello, SendsNoSniForAnIpAddressLikeBrowsers) {

@@ -7,6 +7,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
 #include "transport/https/cover_site.hpp"
 #include "transport/https/http_server.hpp"
@@ -46,6 +47,17 @@ std::string upgrade_answer(std::string_view client_key) {
          https::http_date(unix_millis() / 1000) +
          "\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " +
          ws::accept_key_for(client_key) + "\r\n\r\n";
+}
+
+// nginx's answer to plain HTTP sent to its TLS port.
+std::string plain_http_answer() {
+  constexpr std::string_view kBody =
+      "<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n<body>\r\n"
+      "<center><h1>400 Bad Request</h1></center>\r\n<center>The plain HTTP request was sent to HTTPS "
+      "port</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+  return "HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nDate: " + https::http_date(unix_millis() / 1000) +
+         "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(kBody.size()) +
+         "\r\nConnection: close\r\n\r\n" + std::string(kBody);
 }
 
 // ---------------------------------------------------------------------------------
@@ -115,8 +127,21 @@ class TlsListener final : public Listener {
     std::string peer = tls->peer_description();
     Status handshake;
     {
-      // Junk that is not TLS fails here and is closed, as OpenSSL-based servers do.
+      // Junk that is not TLS fails here and is closed, as OpenSSL-based servers do; plain
+      // HTTP gets nginx's answer to it.
       StreamDeadline deadline(*tls, state->options.handshake_timeout);
+      std::array<std::uint8_t, 1> first{};
+      auto [pec, peeked] = co_await tls->ssl().next_layer().async_receive(
+          asio::buffer(first), asio::socket_base::message_peek, use_tuple);
+      if (!pec && peeked == 1 && first[0] >= 'A' && first[0] <= 'Z') {
+        auto answer = plain_http_answer();
+        ByteView answer_bytes = as_bytes(answer);
+        co_await asio::async_write(tls->ssl().next_layer(),
+                                   asio::buffer(answer_bytes.data(), answer_bytes.size()), use_tuple);
+        tls->close();
+        reject(*state, peer, make_error(Errc::protocol, "plain HTTP on the TLS port"));
+        co_return;
+      }
       handshake = co_await tls->server_handshake();
     }
     if (!handshake.ok()) {
