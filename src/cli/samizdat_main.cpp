@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "cli/samizdat_reach.hpp"
+#include "cli/samizdat_relay.hpp"
 #include "client/client.hpp"
 #include "util/clock.hpp"
 #include "util/encoding.hpp"
@@ -577,6 +578,8 @@ int main(int argc, char** argv) {
 
   samizdat::cli::ReachCommands reach_commands;
   samizdat::cli::add_reach_commands(app, reach_commands);
+  samizdat::cli::RelayCommands relay_commands;
+  samizdat::cli::add_relay_commands(app, relay_commands);
 
   try {
     app.parse(argc, argv);
@@ -597,6 +600,8 @@ int main(int argc, char** argv) {
   if (history->parsed()) return cmd_history(globals, name, limit);
   if (chat->parsed()) return cmd_chat(globals, name);
   if (auto code = samizdat::cli::run_reach_commands(reach_commands, client_options(globals), globals.json()))
+    return *code;
+  if (auto code = samizdat::cli::run_relay_commands(relay_commands, client_options(globals), globals.json()))
     return *code;
   return 2;
 }

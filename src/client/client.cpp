@@ -1,5 +1,7 @@
 #include "client/client.hpp"
 
+#include "client/relay_book.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <asio/experimental/as_tuple.hpp>
@@ -175,6 +177,22 @@ asio::awaitable<Result<ServerConnection*>> Client::connect(bool as_device) {
                                         race_options, std::move(observer));
   save_health();
   if (!race.ok()) {
+    // Every direct endpoint failed: try the user's relays (samizdat relay add).
+    auto relays = list_relays(*store_);
+    if (relays.ok() && !relays->empty()) {
+      transport::DialOptions relay_options;
+      relay_options.timeout = options_.timeout;
+      if (as_device) relay_options.client_static = device_key_;
+      auto relayed = co_await dial_through_relays(executor_, std::move(*relays), known, relay_options);
+      if (relayed.ok()) {
+        spdlog::info("connected through relay {}", relayed->relay.to_uri());
+        slot = ServerConnection::adopt(std::move(relayed->stream), relayed->relay);
+        if (options_.keepalive.interval.count() > 0) slot->start_keepalive(options_.keepalive);
+        if (as_device) last_processed_id_ = 0;
+        co_return slot.get();
+      }
+      spdlog::info("relays did not help either: {}", relayed.error().message);
+    }
     Error error = std::move(race).error();
     error.message =
         "cannot reach the server: " + error.message + " (check the network; samizdat retries by itself)";
