@@ -41,6 +41,9 @@ class NatsClient : public PeerClient {
     natsOptions_SetAllowReconnect(opts, false);
     natsOptions_SetPingInterval(opts, 3'600'000);  // runs are shorter; no timer-thread pings
     natsOptions_SetMaxPendingMsgs(opts, 1 << 20);
+    // Write each publish/ack as it is made (the library otherwise waits to fill its buffer,
+    // which with an external event loop and a window of 4 stalls the senders).
+    natsOptions_SetSendAsap(opts, true);
     natsOptions_SetEventLoop(
         opts, this,
         [](void** user, void* loop, natsConnection*, natsSock sock) -> natsStatus {
