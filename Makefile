@@ -94,3 +94,10 @@ bench-load: configure
 bench-100k: configure
 	cmake --build $(BUILD) -j$(JOBS) --target samizdat-loadgen
 	scripts/bench-load $(BUILD) 100k
+
+# Samizdat next to Mosquitto (QoS 1 + persistence, QoS 0), Redis pub/sub, NATS (core,
+# JetStream) and an epoll relay, same harness and run (docs/BENCHMARKS.md "Peers"; < 10 min).
+.PHONY: bench-peers
+bench-peers: configure
+	cmake --build $(BUILD) -j$(JOBS) --target samizdat-peers
+	scripts/bench-peers $(BUILD)
