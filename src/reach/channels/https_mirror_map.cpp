@@ -98,8 +98,10 @@ Result<Bytes> decode_chunked(std::string_view body, std::size_t max_bytes) {
   }
 }
 
+}  // namespace
+
 // Status line, headers, then the body by Content-Length, chunked, or up to the close.
-Result<Bytes> parse_response(std::string_view response, std::size_t max_bytes) {
+Result<Bytes> parse_mirror_response(std::string_view response, std::size_t max_bytes) {
   auto header_end = response.find("\r\n\r\n");
   if (header_end == std::string_view::npos) return protocol("no complete HTTP header");
   auto head = response.substr(0, header_end);
@@ -141,6 +143,8 @@ Result<Bytes> parse_response(std::string_view response, std::size_t max_bytes) {
   }
   return to_bytes(as_bytes(body));
 }
+
+namespace {
 
 struct FetchState {
   FetchState(asio::any_io_executor executor, asio::ssl::context& context)
@@ -225,7 +229,7 @@ asio::awaitable<Result<Bytes>> fetch_map_from_mirror(MapMirror mirror, MirrorFet
     co_return make_error(Errc::network,
                          "reading from mirror " + mirror.url + " failed: " + read_error.message());
   }
-  co_return parse_response(response, options.max_bytes);
+  co_return parse_mirror_response(response, options.max_bytes);
 }
 
 Result<Bytes> fetch_map_from_mirror_blocking(const MapMirror& mirror, const MirrorFetchOptions& options) {

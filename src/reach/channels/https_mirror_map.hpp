@@ -7,6 +7,7 @@
 
 #include <asio/awaitable.hpp>
 #include <chrono>
+#include <string_view>
 
 #include "reach/map/network_map.hpp"
 #include "util/bytes.hpp"
@@ -25,5 +26,9 @@ struct MirrorFetchOptions {
 asio::awaitable<Result<Bytes>> fetch_map_from_mirror(MapMirror mirror, MirrorFetchOptions options);
 // The same on a private io_context, for callers outside a coroutine.
 Result<Bytes> fetch_map_from_mirror_blocking(const MapMirror& mirror, const MirrorFetchOptions& options);
+
+// The body of a whole HTTP/1.1 response (read until the server closed): status must be 200;
+// Content-Length or chunked bodies. Errc::protocol or Errc::limit_exceeded. (Exposed for the fuzzer.)
+Result<Bytes> parse_mirror_response(std::string_view response, std::size_t max_bytes);
 
 }  // namespace samizdat::reach
