@@ -1,0 +1,161 @@
+// A client that can reach only a volunteer relay still chats: the server moves to a port
+// the clients do not know (their bootstrap endpoint is now dead), a `samizdatd relay`
+// on another loopback address is given the new bootstrap, and both users add the
+// relay's share link. Everything runs as the real binaries.
+// (The dead-endpoint setup needs no root; the censor testbed's netns/nftables blocking
+// is not needed to make the direct path fail.)
+#include <gtest/gtest.h>
+
+#include "integration_support.hpp"
+#include "reach/bootstrap.hpp"
+
+namespace samizdat::integration {
+namespace {
+
+// A long-running program with its output in a log file; SIGTERM on destruction.
+class Daemon {
+ public:
+  Daemon(std::vector<std::string> argv, fs::path log) : log_(std::move(log)) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+  }
+  ~Daemon() { stop(); }
+  int stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (::waitpid(pid_, &status, WNOHANG) != pid_) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  std::string log() const { return read_file(log_); }
+
+ private:
+  fs::path log_;
+  pid_t pid_ = -1;
+};
+
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t length = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool accepts(const std::string& host, std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds within = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+TEST(Relay, UsersWhoCanReachOnlyARelayStillChatBothWays) {
+  TempDir tmp;
+  ServerProcess server(tmp / "server");
+  server.start();
+  Cli alice(tmp / "alice"), bob(tmp / "bob");
+  ASSERT_EQ(alice({"init", "--bootstrap", server.bootstrap()}).exit_code, 0);
+  ASSERT_EQ(bob({"init", "--bootstrap", server.bootstrap()}).exit_code, 0);
+  ASSERT_EQ(alice({"contact", "add", "bob", bob.invite()}).exit_code, 0);
+  ASSERT_EQ(bob({"contact", "add", "alice", alice.invite()}).exit_code, 0);
+  server.stop();
+
+  // The server comes back on a port the clients do not know: their endpoint is dead.
+  std::uint16_t old_port = server.port();
+  std::uint16_t new_port = free_port();
+  auto config = read_file(server.dir() / "config.toml");
+  auto at = config.find("127.0.0.1:" + std::to_string(old_port));
+  ASSERT_NE(at, std::string::npos) << config;
+  config.replace(at, std::string("127.0.0.1:" + std::to_string(old_port)).size(),
+                 "127.0.0.1:" + std::to_string(new_port));
+  {
+    std::ofstream out(server.dir() / "config.toml", std::ios::trunc);
+    out << config;
+  }
+  auto bootstrap = reach::parse_bootstrap(server.bootstrap());
+  ASSERT_TRUE(bootstrap.ok());
+  bootstrap->endpoints.at(0).port = new_port;
+  auto upstream = reach::encode_bootstrap(*bootstrap);
+  ASSERT_TRUE(upstream.ok());
+  Daemon moved({program("samizdatd").string(), "run", "--dir", server.dir().string()}, tmp / "moved.log");
+  ASSERT_TRUE(eventually([&] { return accepts("127.0.0.1", new_port); })) << moved.log();
+  EXPECT_FALSE(accepts("127.0.0.1", old_port));
+
+  // A relay on another loopback address, serving the network at its new address.
+  Daemon relay({program("samizdatd").string(), "relay", "--dir", (tmp / "relay").string(), "--upstream",
+                *upstream, "--listen", "tcp://127.0.0.2:0"},
+               tmp / "relay.log");
+  ASSERT_TRUE(eventually([&] { return fs::exists(tmp / "relay" / "share.txt"); })) << relay.log();
+  auto link = read_file(tmp / "relay" / "share.txt");
+  while (!link.empty() && std::isspace(static_cast<unsigned char>(link.back()))) link.pop_back();
+  ASSERT_TRUE(link.starts_with("samizdat-relay1:")) << link;
+  EXPECT_NE(relay.log().find(link), std::string::npos) << "the link is printed too";
+
+  // Without the relay, nothing gets through.
+  EXPECT_NE(alice({"send", "bob", "lost in the void"}, 60s).exit_code, 0);
+
+  for (auto* cli : {&alice, &bob}) {
+    auto added = (*cli)({"relay", "add", link});
+    ASSERT_EQ(added.exit_code, 0) << added.err;
+    EXPECT_NE((*cli)({"relay", "add", link}).exit_code, 0) << "adding the same relay twice is refused";
+    auto listed = (*cli)({"relay", "list"}).json_lines();
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0]["link"], link);
+  }
+
+  auto sent = alice({"send", "bob", "hello through the relay"}, 60s);
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  auto at_bob = bob({"recv"}, 60s).json_lines();
+  bool found = false;
+  for (const auto& line : at_bob) found = found || line.value("text", "") == "hello through the relay";
+  EXPECT_TRUE(found) << "bob got: " << nlohmann::json(at_bob).dump();
+
+  ASSERT_EQ(bob({"send", "alice", "and back through it"}, 60s).exit_code, 0);
+  auto at_alice = alice({"recv"}, 60s).json_lines();
+  found = false;
+  for (const auto& line : at_alice) found = found || line.value("text", "") == "and back through it";
+  EXPECT_TRUE(found) << "alice got: " << nlohmann::json(at_alice).dump();
+
+  EXPECT_EQ(relay.stop(), 0) << relay.log();
+  EXPECT_EQ(moved.stop(), 0) << moved.log();
+  EXPECT_EQ(read_file(tmp / "relay.log").find("hello through the relay"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace samizdat::integration
