@@ -10,12 +10,14 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_future.hpp>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <thread>
 
 #include "crypto/secret.hpp"
+#include "transport/https/tls_stream.hpp"
 #include "transport/obfs/obfs_secrets.hpp"
 #include "transport/transport.hpp"
 #include "wire/frame_codec.hpp"
@@ -30,12 +32,30 @@ struct TransportCase {
   std::string query;  // extra URI parameters (e.g. shaping)
   // Frame padding a client of this transport uses (what dial() picks by default).
   std::function<wire::PaddingPolicy(const Endpoint&)> client_padding;
+  // Extra listener settings (tls: certificate and key).
+  std::function<void(ListenOptions&)> listen_setup;
+  // Round trips before the first frame (tls: TCP, TLS 1.3, the HTTP upgrade, Noise).
+  int round_trips = 2;
 };
+
+// tls: a self-signed certificate written once per run to a temporary directory.
+void use_test_certificate(ListenOptions& options) {
+  static const std::filesystem::path dir = [] {
+    auto d = std::filesystem::temp_directory_path() / ("sz-bench-tls-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    auto written = https::write_self_signed_certificate(d / "tls.crt", d / "tls.key", "localhost");
+    if (!written.ok()) throw std::runtime_error(written.error().describe());
+    return d;
+  }();
+  options.tls_certificate = dir / "tls.crt";
+  options.tls_private_key = dir / "tls.key";
+}
 
 const std::vector<TransportCase>& transports() {
   static const std::vector<TransportCase> all = {
       {"tcp", "", [](const Endpoint&) { return wire::PaddingPolicy::none(); }},
       {"obfs", "", [](const Endpoint& e) { return obfs::derive_obfs_secrets(e)->frame_padding; }},
+      {"tls", "", [](const Endpoint&) { return wire::PaddingPolicy::none(); }, use_test_certificate, 4},
   };
   return all;
 }
@@ -61,6 +81,7 @@ class Server {
     crypto::fill_random(bind.psk);
     ListenOptions options;
     options.server_static = key_;
+    if (tc.listen_setup) tc.listen_setup(options);
     auto listener = listen(io_.get_executor(), bind, std::move(options));
     if (!listener.ok()) throw std::runtime_error(listener.error().describe());
     listener_ = std::move(*listener);
@@ -123,7 +144,7 @@ void BM_Handshake(benchmark::State& state, const TransportCase& tc) {
     auto stream = dial_or_die(io, server.endpoint());
     stream->close();
   }
-  state.counters["round_trips"] = 2;
+  state.counters["round_trips"] = tc.round_trips;
 }
 
 // One connection; 4 MiB of 16 KiB frames per iteration, then a marker round trip so
