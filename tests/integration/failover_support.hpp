@@ -14,18 +14,26 @@
 
 namespace samizdat::integration {
 
+// run_process execs without a PATH search: the full path of a system tool.
+inline std::string system_tool(const std::string& name) {
+  for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
+    if (fs::exists(std::string(dir) + name)) return std::string(dir) + name;
+  }
+  return name;
+}
+
 // Empty when this process now runs in a private network namespace with lo up (MTU 1500,
 // so a probe is many packets as on a real link) and nft works; otherwise why not.
 inline std::string enter_private_netns() {
   static const std::string reason = []() -> std::string {
     if (::geteuid() != 0) return "not root";
     if (::unshare(CLONE_NEWNET) != 0) return std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
-    auto up = run_process({"ip", "link", "set", "lo", "up", "mtu", "1500"}, 10s);
+    auto up = run_process({system_tool("ip"), "link", "set", "lo", "up", "mtu", "1500"}, 10s);
     if (up.exit_code != 0) return "ip link set lo up: " + up.err;
     auto nft = run_process(
-        {"nft", "-f", "-"}, 10s,
-        "table inet szfail { chain out { type filter hook output priority 0; policy accept; } }\n");
-    if (nft.exit_code != 0) return "nft: " + nft.err;
+        {system_tool("nft"), "-f", "-"}, 10s,
+        "table inet szfail {\n chain out {\n  type filter hook output priority 0; policy accept;\n }\n}\n");
+    if (nft.exit_code != 0) return "nft: " + nft.out + nft.err;
     return "";
   }();
   return reason;
@@ -67,14 +75,17 @@ inline void apply_block(Block block, const transport::Endpoint& endpoint) {
       verdict = "limit rate over 18 kbytes/second drop";
       break;
   }
+  // The RST that `reject` sends the client leaves from the server's address and port:
+  // it must not be caught by the rule for that direction.
+  if (block == Block::reset) from += " tcp flags & rst == 0";
   std::string script = "add rule inet szfail out " + to + " " + verdict + "\nadd rule inet szfail out " +
                        from + " " + verdict + "\n";
-  auto result = run_process({"nft", "-f", "-"}, 10s, script);
+  auto result = run_process({system_tool("nft"), "-f", "-"}, 10s, script);
   ASSERT_EQ(result.exit_code, 0) << result.err;
 }
 
 inline void clear_blocks() {
-  auto result = run_process({"nft", "flush", "chain", "inet", "szfail", "out"}, 10s);
+  auto result = run_process({system_tool("nft"), "flush", "chain", "inet", "szfail", "out"}, 10s);
   ASSERT_EQ(result.exit_code, 0) << result.err;
 }
 
@@ -214,11 +225,16 @@ class FailoverHarness {
     return timing;
   }
 
-  // Both clients connected (device connections open), e.g. before a block.
-  void settle() {
+  // Both clients connected (device connections open), e.g. before a block: what their
+  // sync loops do anyway.
+  // `idle` first lets the keepalives run (a connection nobody used since a block is
+  // noticed by its next ping).
+  void settle(std::chrono::milliseconds idle = 0ms) {
+    if (idle.count() > 0) (void)run_on(io_, alice_->sync(idle));
     for (int i = 0; i < 50 && !(alice_->active_endpoint() && bob_->active_endpoint()); ++i) {
-      (void)run_on(io_, alice_->sync(10ms));
-      (void)run_on(io_, bob_->sync(10ms));
+      auto a = run_on(io_, alice_->sync(10ms));
+      auto b = run_on(io_, bob_->sync(10ms));
+      if (!a.ok() || !b.ok()) std::this_thread::sleep_for(20ms);
     }
   }
 
