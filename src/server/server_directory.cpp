@@ -73,7 +73,8 @@ Result<std::string> pin_port(const std::string& uri) {
   if (ec)
     return make_error(Errc::network, "cannot pick a free port on " + endpoint.host + ": " + ec.message());
   endpoint.port = probe.local_endpoint().port();
-  return endpoint.to_uri();
+  // Keys come from the server directory, but the obfs shaping mode is part of the address.
+  return endpoint.shaping.empty() ? endpoint.to_uri() : endpoint.to_uri() + "?shaping=" + endpoint.shaping;
 }
 
 }  // namespace
@@ -297,6 +298,7 @@ Result<LoadedServer> load_server_directory(const fs::path& dir) {
   auto noise_secret = SZ_TRY(read_key<32>(dir / "keys" / "noise_static.key"));
   auto operator_seed = SZ_TRY(read_key<32>(dir / "keys" / "operator.key"));
   auto psk = SZ_TRY(read_key<32>(dir / "keys" / "endpoint.psk"));
+  if (fs::exists(dir / "map" / "root.pub", ec)) loaded.map_root = SZ_TRY(read_key<32>(dir / "map" / "root.pub"));
   crypto::ensure_initialized();
   auto& options = loaded.options;
   options.noise_static =
@@ -315,6 +317,7 @@ Result<LoadedServer> load_server_directory(const fs::path& dir) {
   }
   const auto& c = loaded.config;
   options.database = dir / kDatabaseFile;
+  options.published_map_file = dir / "map" / "published.bin";  // `samizdatd map publish`
   options.tls_certificate = dir / c.tls_certificate;  // an absolute path stays as it is
   options.tls_private_key = dir / c.tls_private_key;
   options.cover_site =
@@ -336,6 +339,7 @@ Result<std::string> make_bootstrap(const LoadedServer& loaded,
                                    const std::vector<transport::Endpoint>& bound) {
   reach::Bootstrap bootstrap;
   bootstrap.operator_key = loaded.operator_key;
+  bootstrap.map_root = loaded.map_root;  // version 2 when the operator has a map root
   if (loaded.config.advertise.empty()) {
     bootstrap.endpoints = bound;
   } else {
