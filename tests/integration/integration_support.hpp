@@ -141,8 +141,11 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
 // A samizdatd in its own directory: init once, then start/stop/kill as often as needed.
 class ServerProcess {
  public:
-  explicit ServerProcess(fs::path dir) : dir_(std::move(dir)) {
-    auto init = run_process({program("samizdatd").string(), "init", "--dir", dir_.string()});
+  // init_args are appended to `samizdatd init` (e.g. {"--listen", "obfs://127.0.0.1:0"}).
+  explicit ServerProcess(fs::path dir, std::vector<std::string> init_args = {}) : dir_(std::move(dir)) {
+    std::vector<std::string> command = {program("samizdatd").string(), "init", "--dir", dir_.string()};
+    command.insert(command.end(), init_args.begin(), init_args.end());
+    auto init = run_process(command);
     EXPECT_EQ(init.exit_code, 0) << init.err;
     bootstrap_ = read_file(dir_ / "bootstrap.txt");
     while (!bootstrap_.empty() && std::isspace(static_cast<unsigned char>(bootstrap_.back())))
