@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "crypto/secret.hpp"
+#include "probe_suite.hpp"
 #include "transport/https/tls_stream.hpp"
 #include "transport/tls/tls_token.hpp"
 #include "transport/wss/websocket_handshake.hpp"
@@ -556,6 +557,52 @@ TEST(TlsClientHello, SendsNoSniForAnIpAddressLikeBrowsers) {
   auto hello = summarize(capture_client_hello("127.0.0.1", ""));
   EXPECT_TRUE(hello.sni.empty());
   EXPECT_EQ(std::find(hello.extensions.begin(), hello.extensions.end(), 0), hello.extensions.end());
+}
+
+}  // namespace
+}  // namespace samizdat::transport
+
+namespace samizdat::transport {
+namespace {
+
+// The probe suite against a tls listener: nothing authenticates; plain HTTP gets
+// nginx's 400 page, TLS ClientHellos get OpenSSL's answer (a replayed or byte-changed
+// Samizdat ClientHello a fresh handshake), and other junk is closed with at most an alert.
+TEST(TlsProbes, EveryProbeGetsWhatAnNginxTlsPortGives) {
+  TlsEchoServer server;
+  auto probes = testing::standard_probes();
+  probes.push_back({"replay-client-hello", capture_client_hello("127.0.0.1", "www.example.org"), {}});
+  probes.push_back({"changed-client-hello", testing::change_one_byte(probes.back().first, 60), {}});
+  auto seen = testing::observe_probes(server.endpoint().port, probes, 8s);
+  ASSERT_EQ(seen.size(), probes.size());
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    const auto& probe = probes[i];
+    const auto& observed = seen[i];
+    std::uint8_t first = probe.first.empty() ? 0 : probe.first[0];
+    SCOPED_TRACE(probe.kind + ": received " + std::to_string(observed.received) + " bytes, " +
+                 testing::to_string(observed.end) + " after " + std::to_string(observed.seconds) + " s");
+    EXPECT_NE(observed.end, testing::ProbeEnd::refused);
+    if (first >= 'A' && first <= 'Z') {
+      // Plain HTTP (or random bytes that start like it): nginx's 400 page, then a close.
+      EXPECT_GT(observed.received, 300u);
+      EXPECT_NE(observed.end, testing::ProbeEnd::open);
+    } else if (probe.kind == "replay-client-hello" || probe.kind == "changed-client-hello") {
+      // A recorded Samizdat ClientHello (byte 60 is inside its random/session id) starts a
+      // fresh TLS handshake like any browser's: ServerHello, certificate, ...
+      EXPECT_GT(observed.received, 100u);
+    } else if (probe.kind == "tls") {
+      // The suite's synthetic hello offers nothing OpenSSL can use: a handshake_failure
+      // alert, as nginx sends.
+      EXPECT_GE(observed.received, 7u);
+    } else if (first == 0x16) {
+      // Starts like a handshake record: OpenSSL waits for the rest, then gives up.
+      EXPECT_LE(observed.received, 7u);
+    } else {
+      EXPECT_LE(observed.received, 7u);  // nothing, or one TLS alert record
+      EXPECT_NE(observed.end, testing::ProbeEnd::open);
+    }
+  }
+  EXPECT_EQ(server.stats().accepted.load(), 0u);
 }
 
 }  // namespace
