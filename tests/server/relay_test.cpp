@@ -109,11 +109,12 @@ class RelayTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void start_relay(std::vector<transport::Endpoint> upstream) {
+  void start_relay(std::vector<transport::Endpoint> upstream, std::string scheme = "tcp") {
     relay_.reset();
     RelayOptions options;
     options.noise_static = std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::generate());
     transport::Endpoint listen;
+    listen.scheme = scheme;
     listen.host = "127.0.0.2";  // another loopback address than the server's
     listen.psk = random_psk();
     options.listen.push_back(listen);
@@ -217,6 +218,18 @@ TEST_F(RelayTest, TriesTheNextUpstreamEndpointWhenTheFirstIsDead) {
   start_relay({dead, upstream_});
   auto client = RelayedClient::connect(relay_endpoint(), upstream_, nullptr);
   EXPECT_TRUE(client.ok()) << client.error().describe();
+}
+
+TEST_F(RelayTest, ARelayListeningOnObfsCarriesASession) {
+  start_relay({upstream_}, "obfs");
+  ASSERT_EQ(relay_endpoint().scheme, "obfs");
+  auto client = RelayedClient::connect(relay_endpoint(), upstream_, nullptr);
+  ASSERT_TRUE(client.ok()) << client.error().describe();
+  wire::ClientMessage ping;
+  ping.mutable_ping()->set_nonce(42);
+  auto pong = (*client)->request(ping);
+  ASSERT_TRUE(pong.has_pong());
+  EXPECT_EQ(pong.pong().nonce(), 42u);
 }
 
 TEST(RelayLink, RoundTripsEndpointsAndRefusesDamagedOrForeignText) {
