@@ -155,7 +155,8 @@ class ObfsListener final : public Listener {
   // Reads the client's two packets and answers. Any failure leaves the connection to
   // treat_as_junk, whatever the reason, so a prober cannot tell the checks apart.
   static asio::awaitable<Status> respond(State& state, Handshaking& conn, obfs::ServerHandshake& hs) {
-    std::array<std::uint8_t, 1024> buffer{};
+    // Holds the largest step: a whole popcount-shaped first record, (39 + 2 + 1200) x 4/3.
+    std::array<std::uint8_t, 2048> buffer{};
     while (!hs.done()) {
       std::size_t want = hs.wanted();
       if (want > buffer.size() || hs.consumed() + want > state.junk.threshold_bytes) {
