@@ -56,6 +56,54 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
   return SSL_TLSEXT_ERR_NOACK;
 }
 
+// Extensions Chromium sends that OpenSSL 3.0 does not implement, added with the content
+// Chromium puts in them. Our server ignores them (unknown types), as servers without
+// those features do: application_settings (ALPS) for h2, compress_certificate (brotli),
+// and an encrypted_client_hello GREASE (random config id, key and payload, as Chromium
+// sends when it has no ECH config).
+constexpr unsigned int kExtAlps = 17613;
+constexpr unsigned int kExtCompressCertificate = 27;
+constexpr unsigned int kExtEchGrease = 65037;
+
+int add_chromium_extension(SSL*, unsigned int type, unsigned int, const unsigned char** out,
+                           std::size_t* outlen, X509*, std::size_t, int*, void*) {
+  static constexpr unsigned char kAlps[] = {0x00, 0x03, 0x02, 'h', '2'};
+  static constexpr unsigned char kBrotli[] = {0x02, 0x00, 0x02};
+  if (type == kExtAlps) {
+    *out = kAlps;
+    *outlen = sizeof kAlps;
+    return 1;
+  }
+  if (type == kExtCompressCertificate) {
+    *out = kBrotli;
+    *outlen = sizeof kBrotli;
+    return 1;
+  }
+  if (type == kExtEchGrease) {
+    // outer (0), HKDF-SHA256 (1), AES-128-GCM (1), config id, enc (32), payload.
+    std::size_t payload = 144 + 32 * crypto::random_uniform(4);
+    auto* body = static_cast<unsigned char*>(OPENSSL_malloc(1 + 2 + 2 + 1 + 2 + 32 + 2 + payload));
+    if (body == nullptr) return -1;
+    std::size_t p = 0;
+    body[p++] = 0;
+    body[p++] = 0, body[p++] = 1;
+    body[p++] = 0, body[p++] = 1;
+    crypto::fill_random(std::span<std::uint8_t>(body + p, 1)), p += 1;
+    body[p++] = 0, body[p++] = 32;
+    crypto::fill_random(std::span<std::uint8_t>(body + p, 32)), p += 32;
+    body[p++] = static_cast<unsigned char>(payload >> 8), body[p++] = static_cast<unsigned char>(payload);
+    crypto::fill_random(std::span<std::uint8_t>(body + p, payload)), p += payload;
+    *out = body;
+    *outlen = p;
+    return 1;
+  }
+  return 0;
+}
+
+void free_chromium_extension(SSL*, unsigned int type, unsigned int, const unsigned char* out, void*) {
+  if (type == kExtEchGrease) OPENSSL_free(const_cast<unsigned char*>(out));
+}
+
 Error network_error(std::string_view what, const std::error_code& ec) {
   if (ec == asio::error::eof || ec == asio::error::connection_reset ||
       ec == asio::ssl::error::stream_truncated) {
@@ -110,6 +158,13 @@ Result<std::shared_ptr<asio::ssl::context>> make_client_context() {
       SSL_CTX_set1_sigalgs_list(ctx, kClientSigalgs) != 1 ||
       SSL_CTX_set_alpn_protos(ctx, kClientAlpn, sizeof kClientAlpn) != 0) {
     return make_error(Errc::internal, "cannot configure the TLS client: " + openssl_reason());
+  }
+  for (unsigned int type : {kExtAlps, kExtCompressCertificate, kExtEchGrease}) {
+    if (SSL_CTX_add_custom_ext(ctx, type, SSL_EXT_CLIENT_HELLO | SSL_EXT_TLS1_3_ONLY, add_chromium_extension,
+                               free_chromium_extension, nullptr, nullptr, nullptr) != 1) {
+      return make_error(Errc::internal,
+                        "cannot add TLS extension " + std::to_string(type) + ": " + openssl_reason());
+    }
   }
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
