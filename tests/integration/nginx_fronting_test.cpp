@@ -166,6 +166,12 @@ class NginxFronting : public ::testing::Test {
     nginx_.emplace(tmp_ / "nginx", nginx_port_, upstream_);
     nginx_->start();
     server_->start();
+    // start() waited for the advertised port, which is nginx's: wait for samizdatd's own.
+    upstream_port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!port_accepts(upstream_port_) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(20ms);
+    ASSERT_TRUE(port_accepts(upstream_port_)) << server_->log();
   }
   void TearDown() override {
     if (server_) server_->stop();
@@ -175,6 +181,7 @@ class NginxFronting : public ::testing::Test {
   TempDir tmp_;
   std::uint16_t nginx_port_ = 0;
   std::string upstream_;
+  std::uint16_t upstream_port_ = 0;
   std::optional<ServerProcess> server_;
   std::optional<NginxProcess> nginx_;
 };
@@ -218,10 +225,12 @@ TEST_F(NginxFronting, AnOrdinaryWebSocketClientUpgradesOnlyOnTheSecretPath) {
 }
 
 TEST_F(NginxFronting, VisitorsSeeTheCoverSiteAndTheFrontSite) {
+  // The hidden name's site root: samizdatd's cover site (the shipped default site).
   auto hidden_root = fetch(nginx_port_, "front.example", "hidden.example", "/");
-  EXPECT_NE(hidden_root.out.find("Welcome to nginx"), std::string::npos)
-      << hidden_root.out << hidden_root.err;
-  EXPECT_NE(hidden_root.out.find("status=200"), std::string::npos);
+  EXPECT_NE(hidden_root.out.find("status=200"), std::string::npos) << hidden_root.out << hidden_root.err;
+  auto index = read_file(fs::path(SAMIZDAT_SOURCE_DIR) / "share/cover-site/index.html");
+  ASSERT_FALSE(index.empty());
+  EXPECT_EQ(hidden_root.out, index + "\nstatus=200");
   auto secret_without_upgrade = fetch(nginx_port_, "front.example", "hidden.example", kSecretPath);
   auto missing = fetch(nginx_port_, "front.example", "hidden.example", "/ws/other");
   EXPECT_NE(secret_without_upgrade.out.find("status=404"), std::string::npos) << secret_without_upgrade.out;
