@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "reach/bootstrap.hpp"
+#include "reach/map/signed_map.hpp"
 #include "transport/transport.hpp"
 #include "util/clock.hpp"
 
@@ -134,6 +135,20 @@ int cmd_import(client::Client& c, const std::string& source, bool json_output) {
     std::stringstream buffer;
     buffer << in.rdbuf();
     text = buffer.str();
+  }
+  if (text.find(reach::kMapImportPrefix) != std::string::npos || text.starts_with("SZMAP1")) {
+    // A signed network map (channel 5): trusted for its signature, not for where it came from.
+    auto bytes = reach::parse_map_import(text);
+    if (!bytes.ok()) return fail(bytes.error());
+    auto version = c.offer_map(*bytes, "import");
+    if (!version.ok()) return fail(version.error());
+    if (json_output) {
+      std::cout << json{{"type", "imported"}, {"map_version", *version}}.dump() << std::endl;
+    } else {
+      std::cout << "Network map v" << *version << " accepted; the next connection uses its endpoints."
+                << std::endl;
+    }
+    return 0;
   }
   auto endpoints = parse_import(c, text);
   if (!endpoints.ok()) return fail(endpoints.error());

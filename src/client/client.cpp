@@ -1,7 +1,5 @@
 #include "client/client.hpp"
 
-#include "client/relay_book.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <asio/experimental/as_tuple.hpp>
@@ -10,7 +8,9 @@
 #include <cctype>
 
 #include "client/reach_state.hpp"
+#include "client/relay_book.hpp"
 #include "crypto/e2e/prekeys.hpp"
+#include "reach/channels/inband_map.hpp"
 #include "transport/coro_result.hpp"
 #include "util/clock.hpp"
 
@@ -61,6 +61,9 @@ Status Client::load_identity() {
   address_ = crypto::e2e::Address::from_identity(identity_.public_key);
   network_ = SZ_TRY(parse_network_config(as_chars(*bootstrap)));
   SZ_CHECK(load_reach_state(*store_, *health_, imported_));
+  if (auto bootstrap_parsed = reach::parse_bootstrap(network_.bootstrap); bootstrap_parsed.ok()) {
+    SZ_CHECK(map_.load(*store_, reach::map_root_key(*bootstrap_parsed)));
+  }
   auto cert = SZ_TRY(store_->meta("sender_certificate"));
   if (cert) {
     auto parsed = crypto::e2e::SenderCertificate::parse(*cert);
@@ -173,9 +176,25 @@ asio::awaitable<Result<ServerConnection*>> Client::connect(bool as_device) {
     }
   };
   reach::RaceOptions race_options = options_.race;
+  reach::AttemptObserver first_observer = observer;
   auto race = co_await reach::race_dial(executor_, std::move(candidates), std::move(dial_options),
-                                        race_options, std::move(observer));
+                                        race_options, std::move(first_observer));
   save_health();
+  if (!race.ok()) {
+    // Every known endpoint failed: a newer map from the HTTPS mirrors or DNS names of the
+    // current one may list endpoints the censor has not found yet.
+    auto refreshed = co_await map_.refresh_out_of_band(executor_, *store_, options_.timeout);
+    if (refreshed.ok() && *refreshed) {
+      auto fresh = known_endpoints();
+      auto retry = reach::pick_candidates(fresh, *health_, unix_millis(), options_.race);
+      transport::DialOptions retry_options;
+      if (as_device) retry_options.client_static = device_key_;
+      reach::AttemptObserver retry_observer = observer;
+      race = co_await reach::race_dial(executor_, std::move(retry), std::move(retry_options), race_options,
+                                       std::move(retry_observer));
+      save_health();
+    }
+  }
   if (!race.ok()) {
     // Every direct endpoint failed: try the user's relays (samizdat relay add).
     auto relays = list_relays(*store_);
@@ -229,7 +248,10 @@ void Client::save_health() {
 
 std::vector<transport::Endpoint> Client::known_endpoints() const {
   std::vector<transport::Endpoint> out = network_.endpoints;
-  for (const auto& endpoint : imported_) {
+  auto from_map = map_.endpoints();
+  std::vector<transport::Endpoint> extra = imported_;
+  extra.insert(extra.begin(), from_map.begin(), from_map.end());
+  for (const auto& endpoint : extra) {
     bool seen = false;
     for (const auto& e : out) seen = seen || e.to_uri_with_keys() == endpoint.to_uri_with_keys();
     if (!seen) out.push_back(endpoint);
@@ -247,6 +269,42 @@ Result<std::size_t> Client::import_endpoints(const std::vector<transport::Endpoi
   health_->clear_backoff();
   save_health();
   return added;
+}
+
+Result<std::uint64_t> Client::offer_map(ByteView signed_map, std::string_view channel) {
+  auto accepted = SZ_TRY(map_.offer(*store_, signed_map, channel));
+  health_->clear_backoff();  // new endpoints, and maybe old ones unblocked: try again
+  save_health();
+  return accepted->map.version;
+}
+
+// Channel 1 (in-band): the server offered a map newer than ours; fetch it on the same
+// connection. Best effort: a failure only means we keep the map we have.
+asio::awaitable<void> Client::fetch_offered_map(ServerConnection& connection) {
+  auto offer = connection.take_map_offer();
+  if (!offer || fetching_map_ || !reach::map_offer_is_newer(*offer, map_.current())) co_return;
+  fetching_map_ = true;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{fetching_map_};
+  wire::ClientMessage request;
+  request.mutable_get_map();
+  std::string from = "server " + connection.endpoint().to_uri();  // `connection` may go while we wait
+  auto reply = co_await connection.call(std::move(request), options_.timeout);
+  if (!reply.ok() || !reply->has_map_reply()) co_return;
+  auto bytes = reach::map_bytes_from_reply(reply->map_reply());
+  if (!bytes.ok()) co_return;
+  auto accepted = map_.offer(*store_, *bytes, from);
+  if (!accepted.ok()) spdlog::info("in-band map refused: {}", accepted.error().message);
+}
+
+std::vector<transport::Endpoint> Client::active_endpoints() const {
+  std::vector<transport::Endpoint> out;
+  for (const auto* slot : {&device_connection_, &anonymous_connection_}) {
+    if (*slot && (*slot)->is_open()) out.push_back((*slot)->endpoint());
+  }
+  return out;
 }
 
 std::optional<transport::Endpoint> Client::active_endpoint() const {
@@ -277,6 +335,7 @@ asio::awaitable<Result<wire::ServerMessage>> Client::call(bool as_device, wire::
     note_loss(*slot);
     slot.reset();
   }
+  if (reply.ok() && slot) co_await fetch_offered_map(*slot);
   co_return reply;
 }
 

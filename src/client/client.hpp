@@ -26,6 +26,7 @@
 
 #include "client/account_store.hpp"
 #include "client/invite.hpp"
+#include "client/map_keeper.hpp"
 #include "client/network_config.hpp"
 #include "client/server_connection.hpp"
 #include "crypto/e2e/address.hpp"
@@ -127,6 +128,12 @@ class Client {
   // Adds endpoints (from a bootstrap string of the same network, or endpoint URIs with
   // keys); clears backoff so they are tried. Returns how many were new.
   Result<std::size_t> import_endpoints(const std::vector<transport::Endpoint>& endpoints);
+  // The newest accepted network map (null without one), and a candidate from any channel
+  // (import by hand, a contact): the accepted map's version, or why it was refused.
+  const reach::SignedMap* network_map() const { return map_.current(); }
+  Result<std::uint64_t> offer_map(ByteView signed_map, std::string_view channel);
+  // The endpoints of the open connections (device and anonymous).
+  std::vector<transport::Endpoint> active_endpoints() const;
   // The endpoint of the open device connection, if any.
   std::optional<transport::Endpoint> active_endpoint() const;
 
@@ -149,6 +156,7 @@ class Client {
   Status mark_failed(const OutboxRecord& entry, std::string_view reason);
   void note_loss(ServerConnection& connection);
   void save_health();
+  asio::awaitable<void> fetch_offered_map(ServerConnection& connection);
 
   asio::any_io_executor executor_;
   ClientOptions options_;
@@ -163,6 +171,8 @@ class Client {
   std::unique_ptr<ServerConnection> anonymous_connection_;
   std::shared_ptr<reach::HealthBook> health_ = std::make_shared<reach::HealthBook>();
   std::vector<transport::Endpoint> imported_;
+  MapKeeper map_;
+  bool fetching_map_ = false;
   bool flushing_ = false;
   bool connecting_device_ = false;
   bool connecting_anonymous_ = false;

@@ -52,6 +52,7 @@ struct ServerConnection::State {
   std::string endpoint_name;
   std::int64_t last_received_us = monotonic_micros();
   bool keepalive_started = false;
+  std::optional<wire::MapOffer> map_offer;
   bool closed_by_us = false;
   reach::FailureClass loss_class = reach::FailureClass::none;
 
@@ -93,6 +94,7 @@ asio::awaitable<void> read_loop(std::shared_ptr<ServerConnection::State> state) 
         }
         state->push_timer.cancel();
       }
+      if (parsed->has_map_offer()) state->map_offer = parsed->map_offer();
       continue;  // other unsolicited messages are for newer clients
     }
     auto it = state->pending.find(parsed->request_id());
@@ -341,6 +343,12 @@ const transport::Endpoint& ServerConnection::endpoint() const { return state_->e
 std::optional<Error> ServerConnection::loss() const {
   if (state_->closed_by_us) return std::nullopt;
   return state_->failure;
+}
+
+std::optional<wire::MapOffer> ServerConnection::take_map_offer() {
+  auto offer = std::move(state_->map_offer);
+  state_->map_offer.reset();
+  return offer;
 }
 
 reach::FailureClass ServerConnection::loss_class() const {

@@ -78,6 +78,8 @@ class ServerConnection {
   std::optional<Error> loss() const;
   // The class of loss(): silent drop, refused/reset, throttled, ...
   reach::FailureClass loss_class() const;
+  // The newest map offer the server pushed (in-band map channel), taken once.
+  std::optional<wire::MapOffer> take_map_offer();
 
   struct State;
 

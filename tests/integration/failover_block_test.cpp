@@ -123,6 +123,10 @@ TEST_P(FailoverTest, DISABLED_RecoveryTime) {
       ++failures;
       continue;
     }
+    // Every endpoint Alice is using (her device and anonymous connections may differ).
+    for (const auto& endpoint : h.alice().active_endpoints()) {
+      if (endpoint.to_uri() != active->to_uri()) apply_block(GetParam(), endpoint);
+    }
     apply_block(GetParam(), *active);
     auto start = std::chrono::steady_clock::now();
     if (GetParam() == Block::throttle) {
