@@ -139,8 +139,9 @@ TEST(Relay, UsersWhoCanReachOnlyARelayStillChatBothWays) {
     EXPECT_EQ(listed[0]["link"], link);
   }
 
-  auto sent = alice({"send", "bob", "hello through the relay"}, 60s);
+  auto sent = alice({"--log-level", "info", "send", "bob", "hello through the relay"}, 60s);
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_NE(sent.err.find("connected through relay tcp://127.0.0.2:"), std::string::npos) << sent.err;
   auto at_bob = bob({"recv"}, 60s).json_lines();
   bool found = false;
   for (const auto& line : at_bob) found = found || line.value("text", "") == "hello through the relay";
