@@ -1,0 +1,66 @@
+// samizdat-peers keeps working: a tiny run (5 pairs and a 3-member fan-out, about a second
+// per phase) against every system must finish, deliver every accepted message (the JSON's
+// first_error is empty) and leave no peer server running. Numbers are not checked here
+// (docs/BENCHMARKS.md, "Peers").
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path peers_binary() { return fs::path(SAMIZDAT_BINARY_DIR) / "bench" / "samizdat-peers"; }
+
+std::pair<std::string, int> run(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return {"", -1};
+  std::array<char, 4096> chunk{};
+  while (std::fgets(chunk.data(), static_cast<int>(chunk.size()), pipe) != nullptr) output += chunk.data();
+  int status = ::pclose(pipe);
+  return {output, status};
+}
+
+TEST(PeersBenchmark, EverySystemDeliversEverythingAndNoServerIsLeftRunning) {
+  if (!fs::exists(peers_binary())) GTEST_SKIP() << "samizdat-peers is not built (peer libraries missing?)";
+  for (const char* server : {"/usr/sbin/mosquitto", "/usr/bin/redis-server", "/usr/sbin/nats-server"}) {
+    if (!fs::exists(server)) GTEST_SKIP() << server << " is not installed (scripts/install-deps)";
+  }
+  auto [output, status] =
+      run(peers_binary().string() +
+          " --pairs 5 --duration 1 --warmup 0.5 --fanout 3 --client-threads 1 --time-limit 240 2>/dev/null");
+  ASSERT_EQ(status, 0) << output;
+
+  std::size_t rows = 0;
+  std::size_t start = 0;
+  while (start < output.size()) {
+    auto end = output.find('\n', start);
+    if (end == std::string::npos) end = output.size();
+    std::string line = output.substr(start, end - start);
+    start = end + 1;
+    if (line.rfind("{\"", 0) != 0) continue;
+    auto row = nlohmann::json::parse(line);
+    ++rows;
+    SCOPED_TRACE(line);
+    EXPECT_TRUE(row["ok"].get<bool>());
+    EXPECT_EQ(row["saturation"]["first_error"].get<std::string>(), "");
+    EXPECT_EQ(row["paced"]["first_error"].get<std::string>(), "");
+    EXPECT_GT(row["saturation"]["delivered"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(row["saturation"]["duplicates"].get<std::uint64_t>(), 0u);
+  }
+  EXPECT_EQ(rows, 14u) << output;  // 7 systems x (pairs, fan-out)
+  // Every server the run started was stopped (none of them is expected on this machine
+  // otherwise; a leftover would be ours).
+  // (The brackets keep the pattern from matching the shell that runs pgrep.)
+  auto [left, unused] = run("pgrep -f '[s]amizdat-peers-|[s]amizdat-loadgen-|[-]-relay-server' || true");
+  (void)unused;
+  EXPECT_EQ(left, "");
+}
+
+}  // namespace
