@@ -52,8 +52,15 @@ int cmd_status(client::Client& c, bool json_output) {
   auto known = c.known_endpoints();
   std::int64_t now = unix_millis();
   auto order = c.health().rank(known, now);
-  if (!json_output)
+  if (!json_output) {
+    if (const auto* map = c.network_map()) {
+      std::cout << "Network map v" << map->map.version << " (" << map->map.endpoints.size() << " endpoints, "
+                << map->map.mirrors.size() << " mirrors, " << map->map.dns_names.size() << " DNS names)\n";
+    } else {
+      std::cout << "No network map yet: bootstrap and imported endpoints only\n";
+    }
     std::cout << known.size() << " known endpoints, in the order the dialer would try them:\n";
+  }
   for (std::size_t rank = 0; rank < order.size(); ++rank) {
     const auto& endpoint = known[order[rank]];
     const auto* h = c.health().find(reach::HealthBook::key(endpoint));
