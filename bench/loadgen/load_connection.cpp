@@ -13,6 +13,7 @@
 
 #include "transport/tcp/noise_handshake.hpp"
 #include "transport/tcp/tcp_frame_stream.hpp"
+#include "transport/transport.hpp"
 #include "wire/message_codec.hpp"
 
 namespace samizdat::loadgen {
@@ -65,6 +66,23 @@ LoadConnection::~LoadConnection() {
 
 asio::awaitable<Result<std::shared_ptr<LoadConnection>>> LoadConnection::open(asio::any_io_executor executor,
                                                                               DialSpec spec) {
+  if (!spec.source) {
+    // The real client path: any registered transport (tcp, obfs, ...) by the endpoint's scheme.
+    transport::DialOptions options;
+    options.client_static = spec.client_static;
+    options.timeout = spec.timeout;
+    auto dialed = co_await transport::dial(executor, spec.endpoint, options);
+    if (!dialed.ok()) co_return std::move(dialed).error();
+    std::unique_ptr<transport::FrameStream> stream = std::move(*dialed);
+    co_return std::shared_ptr<LoadConnection>(new LoadConnection(std::move(stream)));
+  }
+  // A chosen source address (more than ~28K connections to one server port): the tcp
+  // transport's handshake done here, since DialOptions has no source address.
+  if (spec.endpoint.scheme != "tcp") {
+    co_return make_error(Errc::invalid_argument,
+                         "source addresses work only with the tcp transport (this endpoint is " +
+                             spec.endpoint.scheme + "): use at most ~28,000 connections or --transport tcp");
+  }
   tcp::socket socket(executor);
   bool timed_out = false;
   asio::steady_timer deadline(executor);

@@ -1,6 +1,7 @@
-// LoadConnection: one client connection of the load generator — the tcp transport's
-// Noise handshake from a chosen loopback source address (so one machine can open more
-// than the ~28K connections one source address allows), then session-protocol requests
+// LoadConnection: one client connection of the load generator — transport::dial (any
+// scheme), or, with a chosen loopback source address (so one machine can open more than
+// the ~28K connections one source address allows), the tcp transport's Noise handshake
+// done here; then session-protocol requests
 // matched to replies by request id, and pushes handed to a callback. Lives on one
 // executor; every method must be called there.
 #pragma once
@@ -26,7 +27,7 @@ namespace samizdat::loadgen {
 
 struct DialSpec {
   transport::Endpoint endpoint;
-  std::optional<asio::ip::address> source;                     // bind before connecting
+  std::optional<asio::ip::address> source;                     // bind before connecting (tcp only)
   std::shared_ptr<const crypto::X25519KeyPair> client_static;  // IKpsk2 when set, else NKpsk2
   std::chrono::milliseconds timeout{10'000};
 };

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cmath>
 #include <future>
+#include <limits>
 #include <thread>
 
 #include "crypto/e2e/mailbox_id.hpp"
@@ -611,13 +612,13 @@ struct IdleThread {
 };
 
 asio::awaitable<void> keepalive_loop(OpenJob* job, IdleThread* counters, std::int64_t end_us,
-                                     double interval_s) {
+                                     double interval_s, const std::atomic<bool>* stop) {
   asio::steady_timer tick(co_await asio::this_coro::executor);
   const double tick_s = 0.1;
   std::size_t per_tick = static_cast<std::size_t>(
       std::ceil(static_cast<double>(job->connections.size()) * tick_s / std::max(interval_s, tick_s)));
   std::size_t index = 0;
-  while (now_us() < end_us && !job->connections.empty()) {
+  while (now_us() < end_us && !stop->load() && !job->connections.empty()) {
     for (std::size_t k = 0; k < per_tick; ++k, ++index) {
       auto& conn = job->connections[index % job->connections.size()];
       if (!conn || !conn->is_open()) continue;
@@ -636,11 +637,15 @@ asio::awaitable<void> keepalive_loop(OpenJob* job, IdleThread* counters, std::in
 
 }  // namespace
 
-Result<IdleResult> run_idle(ServerProcess& server, const LoadOptions& options) {
+Result<IdleResult> run_idle(ServerProcess& server, const LoadOptions& options,
+                            const std::function<void()>& while_held) {
   IdleResult result;
   result.requested = options.idle_connections;
   std::size_t n = options.idle_connections;
-  result.source_addresses = options.source_addresses != 0 ? options.source_addresses : (n + 19'999) / 20'000;
+  // Automatic: none (connect from 127.0.0.1 through transport::dial, as a client does) while
+  // one source port range suffices; beyond that one 127.0.1.x per 20,000 (tcp only).
+  result.source_addresses =
+      options.source_addresses != 0 ? options.source_addresses : (n > 20'000 ? (n + 19'999) / 20'000 : 0);
   Workers workers(options.client_threads);
   result.rss_start = rss_bytes(server.pid());
   auto devices = make_devices(n, options.client_threads);
@@ -665,16 +670,28 @@ Result<IdleResult> run_idle(ServerProcess& server, const LoadOptions& options) {
   result.rss_connected = rss_bytes(server.pid());
   result.kernel_tcp_connected = kernel_tcp_memory_bytes();
 
-  // Hold them, with keepalive pings spread over each interval.
+  // Hold them, with keepalive pings spread over each interval: for hold_s, or, with
+  // while_held, for as long as it runs (then at least until hold_s has passed).
   std::vector<IdleThread> counters(workers.size());
-  auto end = now_us() + static_cast<std::int64_t>(options.hold_s * 1e6);
+  auto hold_start = now_us();
+  auto end = hold_start + static_cast<std::int64_t>(options.hold_s * 1e6);
+  std::atomic<bool> stop{false};
   std::vector<std::future<void>> done;
   for (std::size_t t = 0; t < workers.size(); ++t) {
-    done.push_back(asio::co_spawn(workers.executor(t),
-                                  keepalive_loop(jobs[t].get(), &counters[t], end, options.ping_interval_s),
-                                  asio::use_future));
+    std::int64_t loop_end = while_held ? std::numeric_limits<std::int64_t>::max() : end;
+    done.push_back(
+        asio::co_spawn(workers.executor(t),
+                       keepalive_loop(jobs[t].get(), &counters[t], loop_end, options.ping_interval_s, &stop),
+                       asio::use_future));
+  }
+  if (while_held) {
+    while_held();
+    result.rss_during = rss_bytes(server.pid());
+    sleep_until_us(end);
+    stop = true;
   }
   for (auto& f : done) f.get();
+  result.held_s = static_cast<double>(now_us() - hold_start) / 1e6;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // last pongs
   result.rss_held = rss_bytes(server.pid());
   for (auto& c : counters) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,13 +27,14 @@ struct LoadOptions {
   std::size_t batch = 1;      // envelopes per send_envelopes request
   std::size_t window = 4;     // outstanding send requests per sender
   std::size_t idle_connections = 0;
-  std::size_t source_addresses = 0;  // 127.0.1.1 .. 127.0.1.N; 0 = automatic
+  std::size_t source_addresses = 0;  // 127.0.1.1 .. 127.0.1.N (tcp only); 0 = automatic
   std::size_t handshake_concurrency = 500;
   double hold_s = 10;           // idle: how long the connections are held after opening
   double ping_interval_s = 25;  // idle: keepalive per connection
   std::size_t client_threads = 2;
   double drain_timeout_s = 10;
   std::uint64_t max_messages = 50'000'000;  // cap on envelopes sent per run
+  bool concurrent = false;                  // main: pairs run while the idle connections are held
   std::size_t fanout = 0;                   // run_fanout: group members (one envelope each per send request)
 };
 
@@ -55,6 +57,8 @@ struct IdleResult {
   std::size_t source_addresses = 0;
   double open_s = 0, register_s = 0;
   std::uint64_t rss_start = 0, rss_registered = 0, rss_connected = 0, rss_held = 0;
+  std::uint64_t rss_during = 0;  // right after while_held returned (0 without it)
+  double held_s = 0;             // how long the connections were held with pings
   std::uint64_t kernel_tcp_before = 0, kernel_tcp_connected = 0;
   std::uint64_t pings_sent = 0, pongs = 0;
   double bytes_per_connection = 0;
@@ -62,7 +66,10 @@ struct IdleResult {
 
 // Each returns results per phase; errors only for set-up failures (server, registration).
 Result<std::vector<PairsResult>> run_pairs(ServerProcess& server, const LoadOptions& options);
-Result<IdleResult> run_idle(ServerProcess& server, const LoadOptions& options);
+// run_idle: with while_held, that runs (on this thread) while the connections are held
+// with pings, e.g. a pairs run against the same server.
+Result<IdleResult> run_idle(ServerProcess& server, const LoadOptions& options,
+                            const std::function<void()>& while_held = {});
 // Fan-out: one sender device sends each message to `options.fanout` member devices (one
 // send_envelopes request with an envelope per member, as Client::flush_outbox does for a
 // group); delivered/latency count every member's copy.

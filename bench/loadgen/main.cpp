@@ -2,6 +2,8 @@
 // "Server"). Starts the server in a temp directory, registers devices, then either
 //   --pairs N      senders -> partner mailboxes: delivered msgs/s, p50/p99/p999 latency
 //   --idle-connections N   authenticated idle connections: server RSS per connection
+//   both with --concurrent: the pairs chat while the idle connections are held (one server)
+// over --transport tcp|obfs (every connection through transport::dial)
 // and prints a table plus one JSON line per result. Envelopes are opaque random bytes:
 // the E2E layer's cost is measured separately (bench_crypto).
 #include <sched.h>
@@ -12,7 +14,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "crypto/secret.hpp"
@@ -71,12 +75,14 @@ std::string pin_to_cores(unsigned cores) {
   return n == 1 ? "0" : "0-" + std::to_string(n - 1);
 }
 
-void print_pairs(const PairsResult& r, const LoadOptions& o, const std::string& cpus,
-                 std::size_t server_threads) {
-  std::printf("\n== pairs run (%s%s)\n", r.mode.c_str(),
-              r.mode == "paced"
-                  ? (" at " + std::to_string(static_cast<long>(r.target_rate)) + " msgs/s").c_str()
-                  : "");
+void print_pairs(const PairsResult& r, const LoadOptions& o, const std::string& transport,
+                 const std::string& cpus, std::size_t server_threads) {
+  std::printf(
+      "\n== pairs run over %s%s (%s%s)\n", transport.c_str(),
+      o.concurrent ? (" beside " + std::to_string(o.idle_connections) + " idle connections").c_str() : "",
+      r.mode.c_str(),
+      r.mode == "paced" ? (" at " + std::to_string(static_cast<long>(r.target_rate)) + " msgs/s").c_str()
+                        : "");
   std::printf(
       "  pairs %zu, payload %zu B, %zu envelope(s) per send, window %zu, measured %.1f s after %.1f s "
       "warm-up, cores %s, server threads %zu\n",
@@ -103,10 +109,12 @@ void print_pairs(const PairsResult& r, const LoadOptions& o, const std::string& 
   if (!r.first_error.empty()) std::printf("  first error: %s\n", r.first_error.c_str());
 }
 
-nlohmann::json pairs_json(const PairsResult& r, const LoadOptions& o, const std::string& cpus,
-                          std::size_t server_threads) {
+nlohmann::json pairs_json(const PairsResult& r, const LoadOptions& o, const std::string& transport,
+                          const std::string& cpus, std::size_t server_threads) {
   return {{"benchmark", "samizdat-loadgen"},
           {"run", "pairs"},
+          {"transport", transport},
+          {"concurrent_idle_connections", o.concurrent ? o.idle_connections : 0},
           {"mode", r.mode},
           {"target_rate", r.target_rate},
           {"pairs", o.pairs},
@@ -139,14 +147,20 @@ nlohmann::json pairs_json(const PairsResult& r, const LoadOptions& o, const std:
            (static_cast<double>(r.rss_connected) - static_cast<double>(r.rss_before)) / (2.0 * o.pairs)}};
 }
 
-void print_idle(const IdleResult& r, const std::string& cpus, std::size_t server_threads) {
-  std::printf("\n== idle connections (cores %s, server threads %zu)\n", cpus.c_str(), server_threads);
+void print_idle(const IdleResult& r, const std::string& transport, const std::string& cpus,
+                std::size_t server_threads) {
+  std::printf("\n== idle connections over %s (cores %s, server threads %zu)\n", transport.c_str(),
+              cpus.c_str(), server_threads);
   std::printf("  %-30s %zu of %zu (from %zu source addresses), %zu still open after the hold\n", "opened",
               r.opened, r.requested, r.source_addresses, r.still_open);
   std::printf("  %-30s register %.1f s, connect+handshake+ping %.1f s\n", "time", r.register_s, r.open_s);
   std::printf(
       "  %-30s start %.1f MiB, devices registered %.1f MiB, connected %.1f MiB, after hold %.1f MiB\n",
       "server RSS", mib(r.rss_start), mib(r.rss_registered), mib(r.rss_connected), mib(r.rss_held));
+  if (r.rss_during > 0)
+    std::printf("  %-30s %.1f MiB (idle connections + the pairs' devices and connections)\n",
+                "server RSS after the pairs run", mib(r.rss_during));
+  std::printf("  %-30s %.1f s\n", "held with pings", r.held_s);
   std::printf("  %-30s %.0f bytes (%.2f KiB)\n", "server RSS per connection", r.bytes_per_connection,
               r.bytes_per_connection / 1024);
   std::printf("  %-30s %.1f MiB -> %.1f MiB (both ends of every loopback connection)\n", "kernel TCP memory",
@@ -156,10 +170,14 @@ void print_idle(const IdleResult& r, const std::string& cpus, std::size_t server
   if (!r.first_error.empty()) std::printf("  first error: %s\n", r.first_error.c_str());
 }
 
-nlohmann::json idle_json(const IdleResult& r, const LoadOptions& o, const std::string& cpus,
-                         std::size_t server_threads) {
+nlohmann::json idle_json(const IdleResult& r, const LoadOptions& o, const std::string& transport,
+                         const std::string& cpus, std::size_t server_threads) {
   return {{"benchmark", "samizdat-loadgen"},
           {"run", "idle"},
+          {"transport", transport},
+          {"concurrent_pairs", o.concurrent ? o.pairs : 0},
+          {"held_s", r.held_s},
+          {"server_rss_after_pairs_bytes", r.rss_during},
           {"connections_requested", r.requested},
           {"connections_opened", r.opened},
           {"connections_open_after_hold", r.still_open},
@@ -215,6 +233,13 @@ int main(int argc, char** argv) {
   app.add_option("--ping-interval", o.ping_interval_s,
                  "idle: keepalive ping interval per connection, seconds")
       ->check(CLI::Range(1.0, 3600.0));
+  std::string transport = "tcp";
+  app.add_option("--transport", transport,
+                 "the server listens on, and every connection dials, this transport")
+      ->check(CLI::IsMember({"tcp", "obfs"}));
+  app.add_flag("--concurrent", o.concurrent,
+               "with --idle-connections and --pairs: one server; the pairs run while the idle connections "
+               "are held with pings");
   app.add_option("--client-threads", o.client_threads, "load generator threads")->check(CLI::Range(1, 64));
   app.add_option("--server-threads", server_threads, "samizdatd worker threads (0 = one per core)");
   app.add_option("--server-request-rate", server_request_rate,
@@ -247,7 +272,12 @@ int main(int argc, char** argv) {
   }).detach();
   std::string cpus = pin_to_cores(cores);
   // One descriptor per connection in each process, plus the database, listeners, logs.
-  std::uint64_t files = std::max(2 * o.pairs, o.idle_connections) + 512;
+  if (o.concurrent && (o.pairs == 0 || o.idle_connections == 0)) {
+    std::fprintf(stderr, "samizdat-loadgen: --concurrent needs both --pairs and --idle-connections\n");
+    return 2;
+  }
+  std::uint64_t files =
+      (o.concurrent ? 2 * o.pairs + o.idle_connections : std::max(2 * o.pairs, o.idle_connections)) + 512;
   if (auto raised = raise_open_files(files); !raised.ok()) {
     std::fprintf(stderr, "samizdat-loadgen: %s\n", raised.error().message.c_str());
     return 1;
@@ -256,6 +286,7 @@ int main(int argc, char** argv) {
   ServerSettings settings;
   settings.binary = server_binary;
   settings.max_open_files = files;
+  settings.transport = transport;
   settings.config["threads"] = std::to_string(server_threads);
   settings.config["log_level"] = "'warn'";
   if (server_request_rate > 0) {
@@ -263,13 +294,23 @@ int main(int argc, char** argv) {
     settings.config["request_burst"] = std::to_string(server_request_rate);
   }
   int exit_code = 0;
+  auto print_pairs_results = [&](const std::vector<PairsResult>& results) {
+    for (const auto& r : results) {
+      print_pairs(r, o, transport, cpus, server_threads);
+      std::printf("%s\n", pairs_json(r, o, transport, cpus, server_threads).dump().c_str());
+    }
+  };
   if (o.idle_connections > 0) {
     auto server = ServerProcess::start(settings);
     if (!server.ok()) {
       std::fprintf(stderr, "samizdat-loadgen: %s\n", server.error().message.c_str());
       return 1;
     }
-    auto result = run_idle(**server, o);
+    // --concurrent: the pairs run on this server while the idle connections are held.
+    std::optional<Result<std::vector<PairsResult>>> pairs_results;
+    std::function<void()> while_held;
+    if (o.concurrent) while_held = [&] { pairs_results.emplace(run_pairs(**server, o)); };
+    auto result = run_idle(**server, o, while_held);
     if (!result.ok()) {
       std::fprintf(stderr, "samizdat-loadgen: idle run: %s\n", result.error().describe().c_str());
       return 1;
@@ -278,11 +319,18 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "samizdat-loadgen: the server died during the idle run\n");
       exit_code = 1;
     }
-    print_idle(*result, cpus, server_threads);
-    std::printf("%s\n", idle_json(*result, o, cpus, server_threads).dump().c_str());
-    if (result->failed > 0) exit_code = 1;
+    print_idle(*result, transport, cpus, server_threads);
+    std::printf("%s\n", idle_json(*result, o, transport, cpus, server_threads).dump().c_str());
+    if (result->failed > 0 || result->still_open < result->opened) exit_code = 1;
+    if (pairs_results) {
+      if (!pairs_results->ok()) {
+        std::fprintf(stderr, "samizdat-loadgen: pairs run: %s\n", pairs_results->error().describe().c_str());
+        return 1;
+      }
+      print_pairs_results(**pairs_results);
+    }
   }
-  if (o.pairs > 0) {
+  if (o.pairs > 0 && !o.concurrent) {
     auto server = ServerProcess::start(settings);
     if (!server.ok()) {
       std::fprintf(stderr, "samizdat-loadgen: %s\n", server.error().message.c_str());
@@ -297,10 +345,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "samizdat-loadgen: the server died during the pairs run\n");
       exit_code = 1;
     }
-    for (const auto& r : *results) {
-      print_pairs(r, o, cpus, server_threads);
-      std::printf("%s\n", pairs_json(r, o, cpus, server_threads).dump().c_str());
-    }
+    print_pairs_results(*results);
   }
   std::fflush(stdout);
   return exit_code;

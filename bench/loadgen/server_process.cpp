@@ -142,8 +142,9 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const ServerSettings
   server->dir_ = server->root_ / "server";
   auto log = server->root_ / "samizdatd.log";
 
-  std::vector<std::string> init = {settings.binary.string(), "init",     "--dir",
-                                   server->dir_.string(),    "--listen", "tcp://127.0.0.1:0"};
+  std::vector<std::string> init = {
+      settings.binary.string(), "init",     "--dir",
+      server->dir_.string(),    "--listen", settings.transport + "://127.0.0.1:0"};
   SZ_CHECK(run_to_completion(init, log));
 
   // Adjust config.toml: replace `key = value` lines.

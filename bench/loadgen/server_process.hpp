@@ -22,6 +22,7 @@ struct ServerSettings {
   std::filesystem::path binary;               // samizdatd
   std::map<std::string, std::string> config;  // config.toml key -> TOML value, replacing the default
   std::uint64_t max_open_files = 1 << 20;     // RLIMIT_NOFILE of the child
+  std::string transport = "tcp";              // scheme of the one listener (tcp, obfs)
 };
 
 class ServerProcess {
