@@ -1,7 +1,6 @@
 # The two commands: `make demo` and `make test` (README.md). Everything else is here
 # for developers. Each target installs missing Debian packages first.
 BUILD      ?= build
-ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
@@ -30,12 +29,12 @@ test: build
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE integration
 
-test-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
-	  -DSAMIZDAT_SANITIZE=address,undefined -DSAMIZDAT_BENCH=OFF >/dev/null
-	cmake --build $(ASAN_BUILD) -j$(JOBS)
+# The sanitizer pass reuses the fuzz build (clang, ASan + UBSan + coverage hooks): one
+# instrumented build serves both the fuzz smoke run and the sanitized test run.
+test-asan: $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 900
+	  ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j$(JOBS) --timeout 900 -LE fuzz
 
 test-tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
@@ -45,7 +44,7 @@ test-tsan: deps
 
 $(FUZZ_BUILD)/build.ninja: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DSAMIZDAT_FUZZ=ON -DSAMIZDAT_TESTS=OFF -DSAMIZDAT_BENCH=OFF \
+	  -DSAMIZDAT_FUZZ=ON -DSAMIZDAT_TESTS=ON -DSAMIZDAT_BENCH=OFF \
 	  -DSAMIZDAT_FUZZ_SMOKE_SECONDS=$(FUZZ_SECONDS) >/dev/null
 
 # A few seconds of every libFuzzer target, replaying tests/fuzz/corpus/ first.
@@ -76,7 +75,7 @@ tidy: configure
 	git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
 
 # The censorship testbed (needs root): replays RKN 2018 against every subject of the
 # scenario (the plain-TCP control and the real samizdatd/samizdat) and prints the summary.

@@ -10,7 +10,8 @@ if(SAMIZDAT_FUZZ)
   endif()
   # -fno-sanitize=function: clang 14 fails on coroutines (Asio co_await) with "Cannot represent a
   # difference across sections" otherwise (llvm/llvm-project#49689).
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function -fno-omit-frame-pointer)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
