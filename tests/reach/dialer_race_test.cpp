@@ -141,6 +141,27 @@ TEST(DialerRace, ASilentEndpointDoesNotHoldUpTheNextOne) {
   EXPECT_LT(out.took, 4s);
 }
 
+TEST(DialerRace, LosersAreCancelledSoTheCommandCanExitAtOnce) {
+  Server server;
+  Silent silent;
+  RaceOptions options;
+  options.stagger = 100ms;
+  options.attempt_timeout = 5s;
+  auto start = std::chrono::steady_clock::now();
+  // wait_for_losers: io.run() returns only when no attempt is left, as in a one-shot CLI.
+  auto out = race({silent.endpoint(server.endpoint()), server.endpoint()}, options, true);
+  auto all_done = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(out.result.ok()) << out.result.error().describe();
+  EXPECT_EQ(out.result->endpoint.port, server.endpoint().port);
+  EXPECT_LT(out.took, 3s);
+  // The silent attempt would otherwise keep the io_context busy for its 5 s timeout.
+  EXPECT_LT(all_done, 3s);
+  // The cancelled loser counts as neither a success nor a failure of its endpoint.
+  ASSERT_EQ(out.reports.size(), 1u);
+  EXPECT_TRUE(out.reports[0].ok);
+  EXPECT_EQ(out.reports[0].endpoint.port, server.endpoint().port);
+}
+
 TEST(DialerRace, AStallIsClassifiedAsStall) {
   Server server;
   Silent silent;

@@ -1,11 +1,14 @@
 #include "reach/dialer/racing_dialer.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <optional>
+#include <system_error>
 
 #include "util/clock.hpp"
 
@@ -20,6 +23,11 @@ struct RaceState {
   AttemptObserver observer;
   std::optional<RaceWinner> winner;
   std::vector<std::optional<AttemptReport>> reports;  // by candidate index
+  // Per attempt: emitted (terminal) when the race ends while it still runs, so its pending
+  // connect/read is aborted at once instead of keeping the io_context busy until the
+  // attempt timeout (a one-shot command would otherwise wait that long to exit).
+  std::vector<std::unique_ptr<asio::cancellation_signal>> cancel;
+  std::vector<bool> cancelled;  // by candidate index
   std::size_t running = 0;
   std::size_t failed_since_start = 0;  // failures since the last attempt started
   bool race_over = false;
@@ -30,7 +38,22 @@ asio::awaitable<void> attempt(std::shared_ptr<RaceState> state, std::size_t inde
   transport::Endpoint endpoint = state->candidates[index];
   transport::DialOptions options = state->dial_options;
   const std::int64_t start = monotonic_micros();
-  auto result = co_await transport::dial(executor, endpoint, options);
+  Result<std::unique_ptr<transport::FrameStream>> result =
+      make_error(Errc::internal, "the attempt ended without a result");
+  try {
+    auto dialled = co_await transport::dial(executor, endpoint, options);
+    result = std::move(dialled);
+  } catch (const std::system_error&) {
+    // After a cancellation, the next asynchronous operation the transport awaits throws
+    // operation_aborted (asio's throw_if_cancelled): that is how a loser stops at once
+    // even when the operation it was in could not be cancelled itself.
+    if (!state->cancelled[index]) throw;
+  }
+  if (state->cancelled[index] && !result.ok()) {
+    // A loser cut short by the race: neither a success nor a failure of the endpoint.
+    --state->running;
+    co_return;
+  }
   AttemptReport report;
   report.endpoint = endpoint;
   report.elapsed = std::chrono::milliseconds((monotonic_micros() - start) / 1000);
@@ -85,12 +108,17 @@ asio::awaitable<Result<RaceWinner>> race_dial(asio::any_io_executor executor,
   state->dial_options = std::move(dial_options);
   state->observer = std::move(observer);
   state->reports.resize(state->candidates.size());
+  state->cancelled.resize(state->candidates.size(), false);
+  for (std::size_t i = 0; i < state->candidates.size(); ++i)
+    state->cancel.push_back(std::make_unique<asio::cancellation_signal>());
 
   std::size_t started = 0;
   auto start_next = [&] {
     ++state->running;
     state->failed_since_start = 0;
-    asio::co_spawn(executor, attempt(state, started++), asio::detached);
+    const std::size_t index = started++;
+    asio::co_spawn(executor, attempt(state, index),
+                   asio::bind_cancellation_slot(state->cancel[index]->slot(), asio::detached));
   };
   start_next();
   auto next_start = std::chrono::steady_clock::now() + options.stagger;
@@ -111,6 +139,11 @@ asio::awaitable<Result<RaceWinner>> race_dial(asio::any_io_executor executor,
     co_await state->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   }
   state->race_over = true;
+  for (std::size_t i = 0; i < started; ++i) {
+    if (state->reports[i]) continue;  // already finished
+    state->cancelled[i] = true;
+    state->cancel[i]->emit(asio::cancellation_type::terminal);
+  }
   if (state->winner) {
     RaceWinner winner = std::move(*state->winner);
     state->winner.reset();

@@ -1,9 +1,11 @@
 // Racing dialer (RFC 8305 "happy eyeballs" style, over endpoints instead of addresses):
 // starts the best-ranked endpoint, then the next one every `stagger` or as soon as an
-// attempt fails, and returns the first stream whose handshake completes. Streams that
-// complete after the winner are closed. It never walks the whole list up front: at most
-// `max_attempts` endpoints are tried per call (an informant watching one client learns
-// only what that client needed), and endpoints in backoff are skipped.
+// attempt fails, and returns the first stream whose handshake completes. Attempts still
+// running when it is won are cancelled at once (nothing of the race outlives it for long),
+// and streams that complete after the winner anyway are closed. It never walks the whole
+// list up front: at most `max_attempts` endpoints are tried per call (an informant
+// watching one client learns only what that client needed), and endpoints in backoff are
+// skipped.
 #pragma once
 
 #include <asio/any_io_executor.hpp>
@@ -29,7 +31,8 @@ struct RaceOptions {
   bool respect_backoff = true;
 };
 
-// One finished attempt (reported for losers too, even after the race returned).
+// One finished attempt (reported for losers that ended on their own too, even after the
+// race returned; a loser cancelled because the race was won is not reported at all).
 struct AttemptReport {
   transport::Endpoint endpoint;
   bool ok = false;
