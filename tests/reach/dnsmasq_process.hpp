@@ -14,14 +14,17 @@ namespace samizdat::reach::testing {
 
 class Dnsmasq {
  public:
-  explicit Dnsmasq(const std::string& config_text) {
+  // `address`/`port` (0: a free one) let a test put it where /etc/resolv.conf points.
+  explicit Dnsmasq(const std::string& config_text, const std::string& address = "127.0.0.1",
+                   std::uint16_t port = 0)
+      : address_(address) {
     dir_ = std::filesystem::temp_directory_path() /
            ("samizdat-dnsmasq-" + std::to_string(getpid()) + "-" + std::to_string(counter_++));
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "txt.conf") << config_text;
-    port_ = free_port();
+    port_ = port != 0 ? port : free_port();
     process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        "/usr/sbin/dnsmasq", "--no-daemon", "--port=" + std::to_string(port_), "--listen-address=127.0.0.1",
+        "/usr/sbin/dnsmasq", "--no-daemon", "--port=" + std::to_string(port_), "--listen-address=" + address_,
         "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/samizdat.test/",
         "--conf-file=" + (dir_ / "txt.conf").string(), "--pid-file=", "--user=root",
         "--log-facility=" + (dir_ / "log").string()});
@@ -32,7 +35,7 @@ class Dnsmasq {
     std::filesystem::remove_all(dir_, ignored);
   }
   DnsLookupOptions options(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) const {
-    return DnsLookupOptions{asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), port_), timeout};
+    return DnsLookupOptions{asio::ip::udp::endpoint(asio::ip::make_address(address_), port_), timeout};
   }
   // dnsmasq needs a moment to bind: retry until it answers (bounded: 5 s).
   Result<Bytes> fetch(const std::string& name) const {
@@ -47,6 +50,7 @@ class Dnsmasq {
 
  private:
   static inline int counter_ = 0;
+  std::string address_;
   std::filesystem::path dir_;
   std::uint16_t port_ = 0;
   std::unique_ptr<ChildProcess> process_;

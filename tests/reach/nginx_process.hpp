@@ -15,7 +15,8 @@ namespace samizdat::reach::testing {
 
 class Nginx {
  public:
-  explicit Nginx(const std::string& served_host) {
+  // `address`: where it listens (a test may put the mirror on another loopback address).
+  explicit Nginx(const std::string& served_host, const std::string& address = "127.0.0.1") {
     namespace fs = std::filesystem;
     dir_ = fs::temp_directory_path() /
            ("samizdat-nginx-" + std::to_string(getpid()) + "-" + std::to_string(counter_++));
@@ -33,9 +34,10 @@ class Nginx {
         << "  client_body_temp_path " << d << "/tmp; proxy_temp_path " << d << "/tmp; fastcgi_temp_path " << d
         << "/tmp; uwsgi_temp_path " << d << "/tmp; scgi_temp_path " << d << "/tmp;\n"
         << "  ssl_certificate " << d << "/cert.pem; ssl_certificate_key " << d << "/key.pem;\n"
-        << "  server { listen 127.0.0.1:" << port_ << " ssl default_server; server_name _; return 404; }\n"
-        << "  server { listen 127.0.0.1:" << port_ << " ssl; server_name " << served_host << "; root " << d
-        << "/www; }\n}\n";
+        << "  server { listen " << address << ":" << port_
+        << " ssl default_server; server_name _; return 404; }\n"
+        << "  server { listen " << address << ":" << port_ << " ssl; server_name " << served_host << "; root "
+        << d << "/www; }\n}\n";
     process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
         "/usr/sbin/nginx", "-p", d, "-c", d + "/nginx.conf", "-e", d + "/error.log"});
     // Wait (bounded) until it accepts connections.
@@ -43,7 +45,7 @@ class Nginx {
       asio::io_context io;
       asio::ip::tcp::socket socket(io);
       asio::error_code ec;
-      socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
+      socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address(address), port_), ec);
       if (!ec) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
