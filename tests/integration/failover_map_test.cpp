@@ -1,0 +1,238 @@
+// The RKN escalation: samizdatd listens on 127.1.0.1 (in the clients' bootstrap) and on
+// 127.2.0.1 (not in it). The operator publishes a network map listing 127.2.0.1, then
+// nftables blocks all of 127.1.0.0/16. With no user action the clients must learn the new
+// endpoint through one map channel and deliver the next message: in-band (a map offered
+// before the block), an HTTPS mirror (a real nginx on 127.3.0.1) or DNS TXT (a real
+// dnsmasq on 127.3.0.2:53, named by /etc/resolv.conf in a private mount namespace).
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/mount.h>
+
+#include <sstream>
+
+#include "../reach/dnsmasq_process.hpp"
+#include "../reach/nginx_process.hpp"
+#include "failover_support.hpp"
+#include "reach/bootstrap.hpp"
+#include "util/encoding.hpp"
+
+namespace samizdat::integration {
+namespace {
+
+constexpr const char* kMirrorHost = "127.3.0.1";
+constexpr const char* kDnsHost = "127.3.0.2";
+constexpr const char* kDnsName = "map.samizdat.test";
+
+// /etc/resolv.conf is the system's: a private mount namespace lets this process (and the
+// client code in it) see one that names the test's dnsmasq. Must run before any thread
+// starts (unshare(CLONE_NEWNS) refuses a multithreaded process), hence once, up front.
+std::string private_resolv_conf() {
+  static const std::string reason = []() -> std::string {
+    if (::unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      return std::string("mount --make-rprivate /: ") + std::strerror(errno);
+    static const fs::path file =
+        fs::temp_directory_path() / ("samizdat-resolv-" + std::to_string(::getpid()));
+    std::ofstream(file) << "nameserver " << kDnsHost << "\n";
+    if (::mount(file.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) != 0)
+      return std::string("bind-mount /etc/resolv.conf: ") + std::strerror(errno);
+    return "";
+  }();
+  return reason;
+}
+
+void block_range(const std::string& cidr) {
+  std::string script = "add rule inet szfail out ip daddr " + cidr +
+                       " drop\nadd rule inet szfail out ip saddr " + cidr + " drop\n";
+  auto result = run_process({system_tool("nft"), "-f", "-"}, 10s, script);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+}
+
+// Captures the client's log lines (they say which channel a map came from).
+class LogLines {
+ public:
+  LogLines() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_);
+    auto logger = std::make_shared<spdlog::logger>("failover-map", sink);
+    logger->set_level(spdlog::level::debug);
+    spdlog::set_default_logger(logger);
+  }
+  ~LogLines() { spdlog::set_default_logger(previous_); }
+  std::string text() const { return stream_.str(); }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::ostringstream stream_;
+};
+
+class FailoverMap : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SKIP_WITHOUT_PRIVATE_NETNS();
+    auto mounts = private_resolv_conf();
+    if (!mounts.empty()) GTEST_SKIP() << "needs a private mount namespace for /etc/resolv.conf: " << mounts;
+    clear_blocks();
+    server_ = std::make_unique<MultiEndpointServer>(tmp_.path() / "server",
+                                                    std::vector<std::string>{"127.1.0.1", "127.2.0.1"});
+    for (const auto& e : server_->endpoints()) (e.host == "127.1.0.1" ? old_ : hidden_) = e;
+    ASSERT_EQ(old_.host, "127.1.0.1");
+    ASSERT_EQ(hidden_.host, "127.2.0.1");
+    map({"init-root", "--root-dir", (tmp_.path() / "root").string()});
+    map({"certify-signing-key", "--dir", dir(), "--root-dir", (tmp_.path() / "root").string(), "--valid-days",
+         "30"});
+    map({"add-endpoint", "--dir", dir(), old_.to_uri()});
+  }
+  void TearDown() override {
+    alice_.reset();
+    bob_.reset();
+    if (!IsSkipped()) clear_blocks();
+  }
+
+  std::string dir() const { return (tmp_.path() / "server").string(); }
+  fs::path out() const { return tmp_.path() / "out"; }
+  void map(std::vector<std::string> args) {
+    args.insert(args.begin(), {program("samizdatd").string(), "map"});
+    auto result = run_process(args, 60s);
+    ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  }
+  void publish() { map({"publish", "--dir", dir(), "--out", out().string(), "--valid-days", "7"}); }
+  void add_hidden_endpoint() { map({"add-endpoint", "--dir", dir(), hidden_.to_uri()}); }
+  void add_mirror_and_dns(std::uint16_t mirror_port) {
+    map({"add-mirror", "--dir", dir(),
+         std::string("https://") + kMirrorHost + ":" + std::to_string(mirror_port) + "/samizdat/map.bin",
+         "--front-sni", "cdn.example", "--front-host", "hidden.example"});
+    map({"add-dns-name", "--dir", dir(), kDnsName});
+  }
+
+  // What the operator hands out: only 127.1.0.1, and the map root the clients pin.
+  std::string bootstrap() {
+    auto parsed = reach::parse_bootstrap(server_->bootstrap());
+    EXPECT_TRUE(parsed.ok());
+    if (!parsed.ok()) return "";
+    auto root_hex = read_file(tmp_.path() / "root" / "root.pub").substr(0, 64);
+    auto root = hex_decode(root_hex);
+    EXPECT_TRUE(root.ok() && root->size() == 32) << root_hex;
+    if (!root.ok() || root->size() != 32) return "";
+    crypto::Ed25519Public key{};
+    std::copy(root->begin(), root->end(), key.begin());
+    parsed->map_root = key;
+    parsed->endpoints = {old_};
+    auto text = reach::encode_bootstrap(*parsed);
+    EXPECT_TRUE(text.ok());
+    return text.ok() ? *text : "";
+  }
+
+  void start_clients() {
+    auto line = bootstrap();
+    ASSERT_FALSE(line.empty());
+    auto a =
+        run_on(io_, client::Client::init(io_.get_executor(), failover_options(tmp_.path() / "alice"), line));
+    auto b =
+        run_on(io_, client::Client::init(io_.get_executor(), failover_options(tmp_.path() / "bob"), line));
+    ASSERT_TRUE(a.ok() && b.ok()) << (a.ok() ? "" : a.error().describe())
+                                  << (b.ok() ? "" : b.error().describe());
+    alice_ = std::move(*a);
+    bob_ = std::move(*b);
+    ASSERT_TRUE(alice_->add_contact("bob", bob_->invite().to_string()).ok());
+    ASSERT_TRUE(bob_->add_contact("alice", alice_->invite().to_string()).ok());
+    ASSERT_GE(send_and_receive("before the block", std::chrono::steady_clock::now()), 0) << server_->log();
+  }
+
+  // Both clients sync (as chat's loop does) until each holds map `version` (bounded: 10 s).
+  bool wait_for_map(std::uint64_t version) {
+    auto has = [&](client::Client& c) { return c.network_map() && c.network_map()->map.version >= version; };
+    for (int i = 0; i < 100 && !(has(*alice_) && has(*bob_)); ++i) {
+      (void)run_on(io_, alice_->sync(50ms));
+      (void)run_on(io_, bob_->sync(50ms));
+    }
+    return has(*alice_) && has(*bob_);
+  }
+
+  // Alice sends, both keep syncing; ms from `start` until Bob has the message, or -1.
+  double send_and_receive(const std::string& text, std::chrono::steady_clock::time_point start,
+                          std::chrono::milliseconds limit = 60s) {
+    EXPECT_TRUE(alice_->queue_text("bob", text).ok());
+    auto deadline = start + limit;
+    bool sent = false;
+    while (!sent && std::chrono::steady_clock::now() < deadline) {
+      auto flushed = run_on(io_, alice_->flush_outbox());
+      sent = flushed.ok() && flushed->pending == 0 && flushed->sent > 0;
+      if (!flushed.ok()) std::this_thread::sleep_for(50ms);
+    }
+    while (sent && std::chrono::steady_clock::now() < deadline) {
+      auto got = incoming(*bob_, "alice");
+      if (std::any_of(got.begin(), got.end(), [&](const auto& m) { return m.body == text; })) {
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      }
+      auto synced = run_on(io_, bob_->sync(100ms));
+      if (!synced.ok()) std::this_thread::sleep_for(50ms);
+    }
+    return -1;
+  }
+
+  // The block, then the next message; both clients end up on the hidden endpoint.
+  void block_and_expect_recovery(const std::string& channel_line) {
+    block_range("127.1.0.0/16");
+    auto start = std::chrono::steady_clock::now();
+    auto took = send_and_receive("after the block", start);
+    EXPECT_GE(took, 0) << "Bob never got the message\n" << logs_.text() << server_->log();
+    std::printf("[ %s ] delivered %.0f ms after the block\n", channel_line.c_str(), took);
+    for (auto* c : {alice_.get(), bob_.get()}) {
+      for (int i = 0; i < 50 && !c->active_endpoint(); ++i) (void)run_on(io_, c->sync(10ms));
+      auto active = c->active_endpoint();
+      ASSERT_TRUE(active.has_value());
+      EXPECT_EQ(active->host, "127.2.0.1");
+      ASSERT_NE(c->network_map(), nullptr);
+    }
+    EXPECT_NE(logs_.text().find(channel_line), std::string::npos) << logs_.text();
+    EXPECT_GE(send_and_receive("and later", std::chrono::steady_clock::now()), 0);
+  }
+
+  TempDir tmp_;
+  LogLines logs_;
+  asio::io_context io_;
+  std::unique_ptr<MultiEndpointServer> server_;
+  transport::Endpoint old_, hidden_;
+  std::unique_ptr<client::Client> alice_, bob_;
+};
+
+TEST_F(FailoverMap, RecoversThroughAMapOfferedInBandBeforeTheBlock) {
+  add_hidden_endpoint();
+  publish();
+  start_clients();
+  ASSERT_TRUE(wait_for_map(1)) << logs_.text();
+  block_and_expect_recovery("network map v1 accepted from server tcp://127.1.0.1");
+}
+
+TEST_F(FailoverMap, RecoversThroughAnHttpsMirrorWhenTheNewMapCameAfterItsLastSession) {
+  reach::testing::Nginx nginx("hidden.example", kMirrorHost);
+  // v1 (what the clients got in-band): 127.1.0.1, the mirror and the DNS name.
+  add_mirror_and_dns(nginx.port());
+  publish();
+  start_clients();
+  ASSERT_TRUE(wait_for_map(1)) << logs_.text();
+  // v2 lists 127.2.0.1; it is on the mirror only (the running sessions were offered v1).
+  add_hidden_endpoint();
+  publish();
+  fs::create_directories(nginx.www() / "samizdat");
+  fs::copy_file(out() / "map.bin", nginx.www() / "samizdat" / "map.bin");
+  block_and_expect_recovery("network map v2 accepted from mirror https://127.3.0.1");
+  EXPECT_EQ(alice_->network_map()->map.version, 2u);
+}
+
+TEST_F(FailoverMap, RecoversThroughDnsTxtWhenTheMirrorIsDown) {
+  // v1 names a mirror nobody serves (refused) and the DNS name.
+  add_mirror_and_dns(443);
+  publish();
+  start_clients();
+  ASSERT_TRUE(wait_for_map(1)) << logs_.text();
+  add_hidden_endpoint();
+  publish();
+  reach::testing::Dnsmasq dns(read_file(out() / "dnsmasq-txt.conf"), kDnsHost, 53);
+  ASSERT_TRUE(dns.fetch(kDnsName).ok()) << "dnsmasq does not answer";
+  block_and_expect_recovery(std::string("network map v2 accepted from DNS ") + kDnsName);
+  EXPECT_EQ(alice_->network_map()->map.version, 2u);
+}
+
+}  // namespace
+}  // namespace samizdat::integration
