@@ -201,14 +201,15 @@ struct OpenJob {
 };
 
 asio::awaitable<void> open_worker(asio::any_io_executor executor, const std::vector<Device>* devices,
-                                  OpenJob* job, transport::Endpoint endpoint,
+                                  OpenJob* job, std::vector<transport::Endpoint> endpoints,
                                   std::vector<asio::ip::address> sources, bool ping_first) {
   for (;;) {
     std::size_t slot = job->next++;
     if (slot >= job->devices.size()) co_return;
     std::size_t index = job->devices[slot];
     DialSpec spec;
-    spec.endpoint = endpoint;
+    // Several server ports: one source address reaches each with its own ~28K ports.
+    spec.endpoint = endpoints[index % endpoints.size()];
     spec.client_static = (*devices)[index].noise;
     spec.timeout = std::chrono::seconds(30);
     if (!sources.empty()) spec.source = sources[index % sources.size()];
@@ -238,7 +239,7 @@ asio::awaitable<void> open_worker(asio::any_io_executor executor, const std::vec
 // Device indices per thread: `assign(i)` gives the thread of device i.
 template <class Assign>
 std::vector<std::unique_ptr<OpenJob>> open_connections(Workers& workers, const std::vector<Device>& devices,
-                                                       const transport::Endpoint& endpoint,
+                                                       const std::vector<transport::Endpoint>& endpoints,
                                                        const std::vector<asio::ip::address>& sources,
                                                        std::size_t concurrency, bool ping_first,
                                                        Assign assign) {
@@ -252,7 +253,7 @@ std::vector<std::unique_ptr<OpenJob>> open_connections(Workers& workers, const s
     auto executor = workers.executor(t);
     for (std::size_t k = 0; k < per_thread; ++k) {
       done.push_back(asio::co_spawn(
-          executor, open_worker(executor, &devices, jobs[t].get(), endpoint, sources, ping_first),
+          executor, open_worker(executor, &devices, jobs[t].get(), endpoints, sources, ping_first),
           asio::use_future));
     }
   }
@@ -540,7 +541,7 @@ Result<std::vector<PairsResult>> run_pairs(ServerProcess& server, const LoadOpti
   SZ_CHECK(register_devices(workers, server.endpoint(), devices));
   std::uint64_t rss_before = rss_bytes(server.pid());
   auto sources = source_addresses(options.source_addresses);
-  auto jobs = open_connections(workers, devices, server.endpoint(), sources, options.handshake_concurrency,
+  auto jobs = open_connections(workers, devices, {server.endpoint()}, sources, options.handshake_concurrency,
                                true, [&](std::size_t i) { return (i / 2) % workers.size(); });
   for (auto& job : jobs) {
     if (job->failed > 0) {
@@ -642,10 +643,12 @@ Result<IdleResult> run_idle(ServerProcess& server, const LoadOptions& options,
   IdleResult result;
   result.requested = options.idle_connections;
   std::size_t n = options.idle_connections;
-  // Automatic: none (connect from 127.0.0.1 through transport::dial, as a client does) while
-  // one source port range suffices; beyond that one 127.0.1.x per 20,000 (tcp only).
-  result.source_addresses =
-      options.source_addresses != 0 ? options.source_addresses : (n > 20'000 ? (n + 19'999) / 20'000 : 0);
+  // Every connection from 127.0.0.1 through transport::dial, as a client connects, spread
+  // over the server's listeners (ServerSettings::listeners: one per 20,000 connections,
+  // since one source address has ~28K ports per server port); explicit source addresses
+  // (tcp only) are the older way past that limit.
+  result.source_addresses = options.source_addresses;
+  result.server_ports = server.endpoints().size();
   Workers workers(options.client_threads);
   result.rss_start = rss_bytes(server.pid());
   auto devices = make_devices(n, options.client_threads);
@@ -658,7 +661,7 @@ Result<IdleResult> run_idle(ServerProcess& server, const LoadOptions& options,
 
   auto sources = source_addresses(result.source_addresses);
   auto t1 = now_us();
-  auto jobs = open_connections(workers, devices, server.endpoint(), sources, options.handshake_concurrency,
+  auto jobs = open_connections(workers, devices, server.endpoints(), sources, options.handshake_concurrency,
                                true, [&](std::size_t i) { return i % workers.size(); });
   result.open_s = static_cast<double>(now_us() - t1) / 1e6;
   for (auto& job : jobs) {
@@ -732,7 +735,7 @@ Result<std::vector<PairsResult>> run_fanout(ServerProcess& server, const LoadOpt
   auto devices = make_devices(1 + options.fanout, options.client_threads);
   SZ_CHECK(register_devices(workers, server.endpoint(), devices));
   std::uint64_t rss_before = rss_bytes(server.pid());
-  auto jobs = open_connections(workers, devices, server.endpoint(), {}, options.handshake_concurrency, true,
+  auto jobs = open_connections(workers, devices, {server.endpoint()}, {}, options.handshake_concurrency, true,
                                [&](std::size_t i) { return i % workers.size(); });
   for (auto& job : jobs) {
     if (job->failed > 0) {

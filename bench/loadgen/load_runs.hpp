@@ -27,7 +27,7 @@ struct LoadOptions {
   std::size_t batch = 1;      // envelopes per send_envelopes request
   std::size_t window = 4;     // outstanding send requests per sender
   std::size_t idle_connections = 0;
-  std::size_t source_addresses = 0;  // 127.0.1.1 .. 127.0.1.N (tcp only); 0 = automatic
+  std::size_t source_addresses = 0;  // 127.0.1.1 .. 127.0.1.N (tcp only); 0 = none
   std::size_t handshake_concurrency = 500;
   double hold_s = 10;           // idle: how long the connections are held after opening
   double ping_interval_s = 25;  // idle: keepalive per connection
@@ -55,6 +55,7 @@ struct IdleResult {
   std::size_t requested = 0, opened = 0, still_open = 0, failed = 0;
   std::string first_error;
   std::size_t source_addresses = 0;
+  std::size_t server_ports = 1;  // listeners the connections were spread over
   double open_s = 0, register_s = 0;
   std::uint64_t rss_start = 0, rss_registered = 0, rss_connected = 0, rss_held = 0;
   std::uint64_t rss_during = 0;  // right after while_held returned (0 without it)

@@ -151,8 +151,9 @@ void print_idle(const IdleResult& r, const std::string& transport, const std::st
                 std::size_t server_threads) {
   std::printf("\n== idle connections over %s (cores %s, server threads %zu)\n", transport.c_str(),
               cpus.c_str(), server_threads);
-  std::printf("  %-30s %zu of %zu (from %zu source addresses), %zu still open after the hold\n", "opened",
-              r.opened, r.requested, r.source_addresses, r.still_open);
+  std::printf(
+      "  %-30s %zu of %zu (to %zu server port(s), %zu source addresses), %zu still open after the hold\n",
+      "opened", r.opened, r.requested, r.server_ports, r.source_addresses, r.still_open);
   std::printf("  %-30s register %.1f s, connect+handshake+ping %.1f s\n", "time", r.register_s, r.open_s);
   std::printf(
       "  %-30s start %.1f MiB, devices registered %.1f MiB, connected %.1f MiB, after hold %.1f MiB\n",
@@ -184,6 +185,7 @@ nlohmann::json idle_json(const IdleResult& r, const LoadOptions& o, const std::s
           {"failed", r.failed},
           {"first_error", r.first_error},
           {"source_addresses", r.source_addresses},
+          {"server_ports", r.server_ports},
           {"cpus", cpus},
           {"server_threads", server_threads},
           {"hold_s", o.hold_s},
@@ -234,6 +236,11 @@ int main(int argc, char** argv) {
                  "idle: keepalive ping interval per connection, seconds")
       ->check(CLI::Range(1.0, 3600.0));
   std::string transport = "tcp";
+  std::size_t listeners = 0;
+  app.add_option("--listeners", listeners,
+                 "server ports (all --transport) the idle connections are spread over; 0 = one per 20,000 "
+                 "connections (one source address has ~28K ports per server port)")
+      ->check(CLI::Range(0, 64));
   app.add_option("--transport", transport,
                  "the server listens on, and every connection dials, this transport")
       ->check(CLI::IsMember({"tcp", "obfs"}));
@@ -272,6 +279,12 @@ int main(int argc, char** argv) {
   }).detach();
   std::string cpus = pin_to_cores(cores);
   // One descriptor per connection in each process, plus the database, listeners, logs.
+  if (transport != "tcp" && o.source_addresses > 0) {
+    std::fprintf(stderr,
+                 "samizdat-loadgen: --source-addresses works only with --transport tcp (transport::dial "
+                 "has no source address); use --listeners to pass ~28,000 connections per source\n");
+    return 2;
+  }
   if (o.concurrent && (o.pairs == 0 || o.idle_connections == 0)) {
     std::fprintf(stderr, "samizdat-loadgen: --concurrent needs both --pairs and --idle-connections\n");
     return 2;
@@ -287,6 +300,8 @@ int main(int argc, char** argv) {
   settings.binary = server_binary;
   settings.max_open_files = files;
   settings.transport = transport;
+  std::size_t connections = o.idle_connections + (o.concurrent ? 2 * o.pairs : 0);
+  settings.listeners = listeners != 0 ? listeners : std::max<std::size_t>(1, (connections + 19'999) / 20'000);
   settings.config["threads"] = std::to_string(server_threads);
   settings.config["log_level"] = "'warn'";
   if (server_request_rate > 0) {

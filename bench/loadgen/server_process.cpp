@@ -145,6 +145,10 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const ServerSettings
   std::vector<std::string> init = {
       settings.binary.string(), "init",     "--dir",
       server->dir_.string(),    "--listen", settings.transport + "://127.0.0.1:0"};
+  for (std::size_t i = 1; i < settings.listeners; ++i) {
+    init.push_back("--listen");
+    init.push_back(settings.transport + "://127.0.0.1:0");
+  }
   SZ_CHECK(run_to_completion(init, log));
 
   // Adjust config.toml: replace `key = value` lines.
@@ -163,7 +167,11 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const ServerSettings
   while (!bootstrap_text.empty() && std::isspace(static_cast<unsigned char>(bootstrap_text.back())))
     bootstrap_text.pop_back();
   auto bootstrap = SZ_TRY(reach::parse_bootstrap(bootstrap_text));
-  server->endpoint_ = bootstrap.endpoints.front();
+  server->endpoints_ = bootstrap.endpoints;
+  if (server->endpoints_.size() != std::max<std::size_t>(1, settings.listeners)) {
+    return make_error(Errc::internal, "bootstrap.txt lists " + std::to_string(server->endpoints_.size()) +
+                                          " endpoints, expected " + std::to_string(settings.listeners));
+  }
 
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
@@ -193,7 +201,7 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const ServerSettings
                server->root_.c_str());
 
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!port_accepts(server->endpoint_)) {
+  while (!port_accepts(server->endpoints_.back())) {
     if (!server->alive()) {
       return make_error(Errc::unavailable, "samizdatd exited at start-up; see " + log.string());
     }

@@ -22,7 +22,8 @@ struct ServerSettings {
   std::filesystem::path binary;               // samizdatd
   std::map<std::string, std::string> config;  // config.toml key -> TOML value, replacing the default
   std::uint64_t max_open_files = 1 << 20;     // RLIMIT_NOFILE of the child
-  std::string transport = "tcp";              // scheme of the one listener (tcp, obfs)
+  std::string transport = "tcp";              // scheme of the listeners (tcp, obfs)
+  std::size_t listeners = 1;                  // loopback ports, all with that scheme
 };
 
 class ServerProcess {
@@ -32,7 +33,9 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  const transport::Endpoint& endpoint() const { return endpoint_; }
+  const transport::Endpoint& endpoint() const { return endpoints_.front(); }
+  // Every listener (ServerSettings::listeners of them), in bootstrap order.
+  const std::vector<transport::Endpoint>& endpoints() const { return endpoints_; }
   pid_t pid() const { return pid_; }
   const std::filesystem::path& directory() const { return dir_; }
   // Still running (not exited)?
@@ -44,7 +47,7 @@ class ServerProcess {
   ServerProcess() = default;
   std::filesystem::path root_;  // the temp dir (removed at the end)
   std::filesystem::path dir_;   // root_/server
-  transport::Endpoint endpoint_;
+  std::vector<transport::Endpoint> endpoints_;
   pid_t pid_ = -1;
 };
 
