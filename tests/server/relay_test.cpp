@@ -9,6 +9,8 @@
 #include <asio/io_context.hpp>
 #include <mutex>
 
+#include "reach/bootstrap.hpp"
+#include "server/relay/relay_directory.hpp"
 #include "server/server.hpp"
 #include "server_test_support.hpp"
 #include "transport/relay/relay_dial.hpp"
@@ -128,6 +130,21 @@ class RelayTest : public ::testing::Test {
     ASSERT_TRUE(relay.ok()) << relay.error().describe();
     relay_ = std::move(*relay);
   }
+  // As `samizdatd relay --dir DIR --upstream BOOTSTRAP --listen URI` does it: the relay
+  // directory supplies the keys, the PSK and (for tls/wss) the certificate and cover site.
+  void start_relay_from_directory(const std::string& listen) {
+    relay_.reset();
+    reach::Bootstrap bootstrap;
+    bootstrap.endpoints.push_back(upstream_);
+    auto text = reach::encode_bootstrap(bootstrap);
+    ASSERT_TRUE(text.ok()) << text.error().describe();
+    auto directory = open_relay_directory(dir_ / "relay", *text, {listen});
+    ASSERT_TRUE(directory.ok()) << directory.error().describe();
+    directory->options.timeout = 3s;
+    auto relay = Relay::start(std::move(directory->options));
+    ASSERT_TRUE(relay.ok()) << relay.error().describe();
+    relay_ = std::move(*relay);
+  }
   const transport::Endpoint& relay_endpoint() const { return relay_->endpoints().at(0); }
 
   fs::path dir_;
@@ -230,6 +247,37 @@ TEST_F(RelayTest, ARelayListeningOnObfsCarriesASession) {
   auto pong = (*client)->request(ping);
   ASSERT_TRUE(pong.has_pong());
   EXPECT_EQ(pong.pong().nonce(), 42u);
+}
+
+void expect_ping_through(const transport::Endpoint& relay, const transport::Endpoint& upstream) {
+  auto client = RelayedClient::connect(relay, upstream, nullptr);
+  ASSERT_TRUE(client.ok()) << client.error().describe();
+  wire::ClientMessage ping;
+  ping.mutable_ping()->set_nonce(7);
+  auto pong = (*client)->request(ping);
+  ASSERT_TRUE(pong.has_pong());
+  EXPECT_EQ(pong.pong().nonce(), 7u);
+}
+
+TEST_F(RelayTest, ARelayDirectoryListeningOnTlsCarriesASessionAndKeepsItsCertificate) {
+  start_relay_from_directory("tls://127.0.0.1:0");
+  ASSERT_EQ(relay_endpoint().scheme, "tls");
+  expect_ping_through(relay_endpoint(), upstream_);
+  EXPECT_TRUE(fs::exists(dir_ / "relay" / "keys" / "tls_certificate.pem"));
+  EXPECT_EQ(fs::status(dir_ / "relay" / "keys" / "tls_private_key.pem").permissions() & fs::perms::group_read,
+            fs::perms::none);
+  // A restart presents the same certificate (it is not made anew each start).
+  auto before = fs::last_write_time(dir_ / "relay" / "keys" / "tls_certificate.pem");
+  start_relay_from_directory("tls://127.0.0.1:0");
+  EXPECT_EQ(fs::last_write_time(dir_ / "relay" / "keys" / "tls_certificate.pem"), before);
+  expect_ping_through(relay_endpoint(), upstream_);
+}
+
+TEST_F(RelayTest, ARelayDirectoryListeningOnWssCarriesASession) {
+  start_relay_from_directory("wss://127.0.0.1:0/chat");
+  ASSERT_EQ(relay_endpoint().scheme, "wss");
+  EXPECT_EQ(relay_endpoint().path, "/chat");
+  expect_ping_through(relay_endpoint(), upstream_);
 }
 
 TEST(RelayLink, RoundTripsEndpointsAndRefusesDamagedOrForeignText) {

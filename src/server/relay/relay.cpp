@@ -221,6 +221,9 @@ Result<std::unique_ptr<Relay>> Relay::start(RelayOptions options) {
     transport::ListenOptions listen_options;
     listen_options.server_static = impl->options.noise_static;
     listen_options.handshake_timeout = impl->options.timeout;
+    listen_options.tls_certificate = impl->options.tls_certificate;
+    listen_options.tls_private_key = impl->options.tls_private_key;
+    listen_options.cover_site = impl->options.cover_site;
     auto listener = transport::listen(impl->io.get_executor(), endpoint, std::move(listen_options));
     if (!listener.ok()) return std::move(listener).error();
     impl->endpoints.push_back((*listener)->local_endpoint());

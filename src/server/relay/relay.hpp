@@ -10,6 +10,7 @@
 #include <asio/io_context.hpp>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -28,6 +29,11 @@ struct RelayOptions {
   std::vector<transport::Endpoint> upstream;                  // the network's endpoints, tried in order
   std::chrono::milliseconds timeout{10'000};                  // handshakes, upstream dial, connect request
   std::size_t max_clients = 1024;                             // concurrent clients; more are closed at once
+  // tls/wss listeners: PEM certificate chain and key, and the site shown to visitors who
+  // are not Samizdat clients (empty: the built-in welcome page). Unused by tcp/obfs.
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_private_key;
+  std::filesystem::path cover_site;
   // Sees every payload the relay forwards (both directions); for tests and metrics.
   std::function<void(ByteView)> observe;
 };

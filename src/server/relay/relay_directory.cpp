@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "reach/bootstrap.hpp"
+#include "transport/https/cover_site.hpp"
+#include "transport/https/tls_stream.hpp"
 #include "transport/relay/relay_link.hpp"
 #include "util/encoding.hpp"
 
@@ -16,6 +18,8 @@ namespace {
 
 constexpr const char* kConfigFile = "relay.toml";
 constexpr const char* kShareFile = "share.txt";
+constexpr const char* kTlsCertificate = "keys/tls_certificate.pem";
+constexpr const char* kTlsPrivateKey = "keys/tls_private_key.pem";
 
 Status write_file(const fs::path& file, std::string_view content, bool secret) {
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
@@ -81,6 +85,30 @@ Status load_config(const fs::path& file, std::string& upstream, std::vector<std:
   return {};
 }
 
+// tls and wss listeners present a certificate and serve a cover site to visitors who are
+// not clients. A relay is a volunteer's box with no domain of its own, so it makes a
+// self-signed one (clients authenticate the relay by its Noise key, not the certificate),
+// named after the first tls/wss endpoint's SNI or host; it is kept across restarts.
+Status prepare_tls(RelayDirectory& directory) {
+  const transport::Endpoint* first = nullptr;
+  for (const auto& endpoint : directory.options.listen) {
+    if (endpoint.scheme == "tls" || endpoint.scheme == "wss") {
+      first = &endpoint;
+      break;
+    }
+  }
+  auto& options = directory.options;
+  options.tls_certificate = directory.dir / kTlsCertificate;
+  options.tls_private_key = directory.dir / kTlsPrivateKey;
+  options.cover_site = transport::https::find_default_cover_site();
+  if (!first) return {};
+  std::error_code ec;
+  if (fs::exists(options.tls_certificate, ec) && fs::exists(options.tls_private_key, ec)) return {};
+  std::string name = first->sni.empty() ? first->host : first->sni;
+  return transport::https::write_self_signed_certificate(options.tls_certificate, options.tls_private_key,
+                                                         name);
+}
+
 }  // namespace
 
 Result<RelayDirectory> open_relay_directory(const fs::path& dir, std::optional<std::string> upstream,
@@ -123,6 +151,7 @@ Result<RelayDirectory> open_relay_directory(const fs::path& dir, std::optional<s
     std::copy(psk.begin(), psk.end(), endpoint->psk.begin());
     directory.options.listen.push_back(std::move(*endpoint));
   }
+  SZ_CHECK(prepare_tls(directory));
   SZ_CHECK(write_file(dir / kConfigFile, render(directory.upstream_bootstrap, directory.listen), false));
   return directory;
 }

@@ -2,6 +2,8 @@
 //   DIR/relay.toml               upstream (the network's bootstrap string) and listen URIs
 //   DIR/keys/noise_static.key    the relay's X25519 secret (hex), mode 0600
 //   DIR/keys/endpoint.psk        the relay endpoints' PSK (hex), mode 0600
+//   DIR/keys/tls_certificate.pem self-signed certificate for tls/wss listeners (and its
+//   DIR/keys/tls_private_key.pem key, mode 0600), made when a tls/wss listener first needs it
 //   DIR/share.txt                the share link (samizdat-relay1:...), rewritten each start
 // The relay's keys are its own: they are not the server's, and the relay never holds any
 // key of the network it serves.
