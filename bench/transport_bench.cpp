@@ -36,6 +36,7 @@ struct TransportCase {
   std::function<void(ListenOptions&)> listen_setup;
   // Round trips before the first frame (tls: TCP, TLS 1.3, the HTTP upgrade, Noise).
   int round_trips = 2;
+  std::string path;  // wss: the secret path
 };
 
 // tls: a self-signed certificate written once per run to a temporary directory.
@@ -56,6 +57,9 @@ const std::vector<TransportCase>& transports() {
       {"tcp", "", [](const Endpoint&) { return wire::PaddingPolicy::none(); }},
       {"obfs", "", [](const Endpoint& e) { return obfs::derive_obfs_secrets(e)->frame_padding; }},
       {"tls", "", [](const Endpoint&) { return wire::PaddingPolicy::none(); }, use_test_certificate, 4},
+      // wss: TCP, TLS 1.3, the WebSocket upgrade, then Noise inside binary messages.
+      {"wss", "", [](const Endpoint&) { return wire::PaddingPolicy::none(); }, use_test_certificate, 4,
+       "/bench"},
   };
   return all;
 }
@@ -77,7 +81,8 @@ class Server {
   explicit Server(const TransportCase& tc) {
     crypto::ensure_initialized();
     key_ = std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::generate());
-    auto bind = *parse_endpoint_uri(tc.scheme + "://127.0.0.1:0" + (tc.query.empty() ? "" : "?" + tc.query));
+    auto bind = *parse_endpoint_uri(tc.scheme + "://127.0.0.1:0" + tc.path +
+                                    (tc.query.empty() ? "" : "?" + tc.query));
     crypto::fill_random(bind.psk);
     ListenOptions options;
     options.server_static = key_;
