@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "samizdatd_map.hpp"
 #include "cli/samizdatd_relay.hpp"
+#include "samizdatd_map.hpp"
 #include "server/server.hpp"
 #include "server/server_directory.hpp"
 #include "util/log.hpp"

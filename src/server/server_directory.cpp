@@ -298,7 +298,8 @@ Result<LoadedServer> load_server_directory(const fs::path& dir) {
   auto noise_secret = SZ_TRY(read_key<32>(dir / "keys" / "noise_static.key"));
   auto operator_seed = SZ_TRY(read_key<32>(dir / "keys" / "operator.key"));
   auto psk = SZ_TRY(read_key<32>(dir / "keys" / "endpoint.psk"));
-  if (fs::exists(dir / "map" / "root.pub", ec)) loaded.map_root = SZ_TRY(read_key<32>(dir / "map" / "root.pub"));
+  if (fs::exists(dir / "map" / "root.pub", ec))
+    loaded.map_root = SZ_TRY(read_key<32>(dir / "map" / "root.pub"));
   crypto::ensure_initialized();
   auto& options = loaded.options;
   options.noise_static =
@@ -318,7 +319,7 @@ Result<LoadedServer> load_server_directory(const fs::path& dir) {
   const auto& c = loaded.config;
   options.database = dir / kDatabaseFile;
   options.published_map_file = dir / "map" / "published.bin";  // `samizdatd map publish`
-  options.tls_certificate = dir / c.tls_certificate;  // an absolute path stays as it is
+  options.tls_certificate = dir / c.tls_certificate;           // an absolute path stays as it is
   options.tls_private_key = dir / c.tls_private_key;
   options.cover_site =
       c.cover_site.empty() ? transport::https::find_default_cover_site() : dir / c.cover_site;
