@@ -163,9 +163,12 @@ Result<HealthBook> HealthBook::decode(ByteView bytes) {
     e.last_failure = static_cast<FailureClass>(failure);
     e.reason = SZ_TRY(in.string(kMaxHealthReason));
     if (k.empty()) return make_error(Errc::malformed, "endpoint health record has an empty key");
-    if (!book.entries_.emplace(std::move(k), std::move(e)).second) {
-      return make_error(Errc::malformed, "endpoint health record lists an endpoint twice");
+    // encode() writes the entries in key order: anything else is not a record we wrote
+    // (and would not survive a round trip unchanged).
+    if (!book.entries_.empty() && k <= book.entries_.rbegin()->first) {
+      return make_error(Errc::malformed, "endpoint health record lists an endpoint twice or out of order");
     }
+    book.entries_.emplace_hint(book.entries_.end(), std::move(k), std::move(e));
   }
   if (!in.done()) return make_error(Errc::malformed, "endpoint health record has trailing bytes");
   return book;
