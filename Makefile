@@ -33,7 +33,11 @@ unit: build
 # instrumented build serves both the fuzz smoke run and the sanitized test run.
 test-asan: $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) -j$(JOBS)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	# alloc_dealloc_mismatch=0: under clang, asio 1.22's thread_info_base frees with free()
+	# (aligned_delete) a block its recycling allocator got from operator new; ASan reports
+	# that in every test that runs an io_context on a second thread (seen in the DNS channel
+	# tests). It is asio's, not ours; every other ASan/UBSan check stays on.
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:alloc_dealloc_mismatch=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j$(JOBS) --timeout 900 -LE fuzz
 
 test-tsan: deps
