@@ -12,10 +12,14 @@ namespace {
 
 constexpr std::uint8_t kVersion = 1;
 constexpr std::uint8_t kVersionWithMapRoot = 2;
+constexpr std::uint8_t kVersionWithChannels = 3;
 constexpr std::string_view kChecksumLabel = "samizdat-bootstrap-v1";
 constexpr std::size_t kChecksumSize = 4;
 constexpr std::size_t kMaxText = 8192;
 enum Tag : std::uint8_t { kPath = 1, kSni = 2, kHostHeader = 3, kShaping = 4 };
+// Network-level tags (version 3), numbered after the endpoint tags so a tag means one thing.
+enum ChannelTag : std::uint8_t { kMirrorUrl = 5, kMirrorSni = 6, kMirrorHost = 7, kDnsName = 8 };
+constexpr std::string_view kHttps = "https://";
 
 std::array<std::uint8_t, kChecksumSize> checksum(ByteView body) {
   crypto_generichash_blake2b_state state;
@@ -76,6 +80,50 @@ class Reader {
   std::size_t offset_ = 0;
 };
 
+// Version 3's mirrors and DNS names (format in bootstrap.hpp).
+Status parse_channels(Reader& reader, Bootstrap& bootstrap) {
+  auto count = SZ_TRY(reader.u8("channel count"));
+  if (count == 0) return bad("announces mirrors or DNS names but lists none");
+  std::uint8_t last_tag = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto tag = SZ_TRY(reader.u8("channel tag"));
+    if (tag < kMirrorUrl || tag > kDnsName)
+      return bad("has an unknown channel " + std::to_string(tag) + ": update the app");
+    // A mirror's SNI/Host follow its URL in that order; names come after every mirror.
+    bool in_order = false;
+    switch (tag) {
+      case kMirrorUrl:
+        in_order = last_tag <= kMirrorHost;
+        break;
+      case kMirrorSni:
+        in_order = last_tag == kMirrorUrl;
+        break;
+      case kMirrorHost:
+        in_order = last_tag == kMirrorUrl || last_tag == kMirrorSni;
+        break;
+      default:
+        in_order = true;
+    }
+    if (!in_order) return bad("has its mirrors and DNS names out of order");
+    last_tag = tag;
+    auto value = SZ_TRY(reader.str("mirror or DNS name", 1, 255, tag == kMirrorUrl));
+    if (tag == kMirrorUrl) {
+      if (value.substr(0, kHttps.size()) != kHttps || value.size() <= kHttps.size())
+        return bad("has a mirror URL that does not start with https://");
+      if (bootstrap.mirrors.size() == kMaxBootstrapMirrors) return bad("lists too many mirrors");
+      bootstrap.mirrors.push_back(MapMirror{std::move(value), {}, {}});
+    } else if (tag == kMirrorSni) {
+      bootstrap.mirrors.back().front_sni = std::move(value);
+    } else if (tag == kMirrorHost) {
+      bootstrap.mirrors.back().front_host = std::move(value);
+    } else {
+      if (bootstrap.dns_names.size() == kMaxBootstrapDnsNames) return bad("lists too many DNS names");
+      bootstrap.dns_names.push_back(std::move(value));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::string> encode_bootstrap(const Bootstrap& bootstrap) {
@@ -83,8 +131,16 @@ Result<std::string> encode_bootstrap(const Bootstrap& bootstrap) {
   if (bootstrap.endpoints.size() > kMaxBootstrapEndpoints) {
     return bad("holds at most " + std::to_string(kMaxBootstrapEndpoints) + " endpoints");
   }
+  const bool channels = !bootstrap.mirrors.empty() || !bootstrap.dns_names.empty();
+  if (channels && !bootstrap.map_root) {
+    return bad("cannot carry mirrors or DNS names without the map root key that verifies their maps");
+  }
+  if (bootstrap.mirrors.size() > kMaxBootstrapMirrors || bootstrap.dns_names.size() > kMaxBootstrapDnsNames) {
+    return bad("holds at most " + std::to_string(kMaxBootstrapMirrors) + " mirrors and " +
+               std::to_string(kMaxBootstrapDnsNames) + " DNS names");
+  }
   Bytes out;
-  out.push_back(bootstrap.map_root ? kVersionWithMapRoot : kVersion);
+  out.push_back(channels ? kVersionWithChannels : bootstrap.map_root ? kVersionWithMapRoot : kVersion);
   append(out, bootstrap.operator_key);
   if (bootstrap.map_root) append(out, *bootstrap.map_root);
   out.push_back(static_cast<std::uint8_t>(bootstrap.endpoints.size()));
@@ -115,6 +171,27 @@ Result<std::string> encode_bootstrap(const Bootstrap& bootstrap) {
       SZ_CHECK(put_string(out, *value, "endpoint option"));
     }
   }
+  if (channels) {
+    std::vector<std::pair<std::uint8_t, const std::string*>> entries;
+    for (const auto& mirror : bootstrap.mirrors) {
+      if (mirror.url.substr(0, kHttps.size()) != kHttps || mirror.url.size() <= kHttps.size() ||
+          !valid_text(mirror.url, true)) {
+        return bad("cannot hold the mirror URL '" + mirror.url + "' (https://HOST[:PORT]/PATH)");
+      }
+      entries.emplace_back(kMirrorUrl, &mirror.url);
+      if (!mirror.front_sni.empty()) entries.emplace_back(kMirrorSni, &mirror.front_sni);
+      if (!mirror.front_host.empty()) entries.emplace_back(kMirrorHost, &mirror.front_host);
+    }
+    for (const auto& name : bootstrap.dns_names) entries.emplace_back(kDnsName, &name);
+    out.push_back(static_cast<std::uint8_t>(entries.size()));  // at most 8 * 3 + 8
+    for (auto [tag, value] : entries) {
+      if (value->empty() || !valid_text(*value, tag == kMirrorUrl)) {
+        return bad("cannot hold the mirror or DNS name '" + *value + "'");
+      }
+      out.push_back(tag);
+      SZ_CHECK(put_string(out, *value, "mirror or DNS name"));
+    }
+  }
   append(out, checksum(out));
   return std::string(kBootstrapPrefix) + base64url_encode(out);
 }
@@ -141,14 +218,14 @@ Result<Bootstrap> parse_bootstrap(std::string_view text) {
   }
   Reader reader(body);
   auto version = SZ_TRY(reader.u8("version"));
-  if (version != kVersion && version != kVersionWithMapRoot) {
+  if (version != kVersion && version != kVersionWithMapRoot && version != kVersionWithChannels) {
     return bad("was made for format version " + std::to_string(version) +
-               ", this app reads versions 1 and 2: update the app");
+               ", this app reads versions 1 to 3: update the app");
   }
   Bootstrap bootstrap;
   auto key = SZ_TRY(reader.take(32, "operator key"));
   std::copy(key.begin(), key.end(), bootstrap.operator_key.begin());
-  if (version == kVersionWithMapRoot) {
+  if (version >= kVersionWithMapRoot) {
     auto root = SZ_TRY(reader.take(32, "map root key"));
     bootstrap.map_root.emplace();
     std::copy(root.begin(), root.end(), bootstrap.map_root->begin());
@@ -194,6 +271,7 @@ Result<Bootstrap> parse_bootstrap(std::string_view text) {
     }
     bootstrap.endpoints.push_back(std::move(endpoint));
   }
+  if (version == kVersionWithChannels) SZ_CHECK(parse_channels(reader, bootstrap));
   if (!reader.done()) return bad("has unexpected bytes after its endpoints");
   return bootstrap;
 }

@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!encoded.ok()) std::abort();
   auto again = reach::parse_bootstrap(*encoded);
   if (!again.ok() || again->operator_key != parsed->operator_key ||
-      again->endpoints.size() != parsed->endpoints.size()) {
+      again->endpoints.size() != parsed->endpoints.size() ||
+      again->mirrors.size() != parsed->mirrors.size() || again->dns_names != parsed->dns_names) {
     std::abort();
   }
   for (std::size_t i = 0; i < parsed->endpoints.size(); ++i) {
