@@ -93,13 +93,72 @@ TEST(DialerHealth, RecordRoundTripsAndDamagedRecordsAreRefused) {
   Bytes trailing = bytes;
   trailing.push_back(0);
   EXPECT_EQ(HealthBook::decode(trailing).error().code, Errc::malformed);
-  Bytes bad_class = bytes;
-  // The first entry's class byte sits right before its reason's length.
+  // The entry's class byte sits right before its (empty) reason's length, then come the
+  // suspect time (8 bytes) and the suspect class (1 byte).
   HealthBook one;
   one.record_failure(endpoint("h", 1), FailureClass::refused, "", 1);
   Bytes single = one.encode();
-  single[single.size() - 3] = 200;
-  EXPECT_EQ(HealthBook::decode(single).error().code, Errc::malformed);
+  Bytes bad_class = single;
+  bad_class[bad_class.size() - 12] = 200;
+  EXPECT_EQ(HealthBook::decode(bad_class).error().code, Errc::malformed);
+  Bytes bad_suspect = single;
+  bad_suspect.back() = 200;
+  EXPECT_EQ(HealthBook::decode(bad_suspect).error().code, Errc::malformed);
+}
+
+TEST(DialerHealth, ASuspectRanksBelowTheOthersWithoutBackoffUntilSettled) {
+  HealthBook book;
+  std::vector<transport::Endpoint> known = {endpoint("10.0.0.1", 1), endpoint("10.0.0.2", 2),
+                                            endpoint("10.0.0.3", 3)};
+  std::int64_t now = 10'000'000;
+  book.record_success(known[0], 10, now - 5'000);  // was the best, then went silent
+  book.record_success(known[1], 40, now - 5'000);
+  book.record_suspect(known[0], FailureClass::silent_drop, now);
+  const auto* h = book.find(HealthBook::key(known[0]));
+  ASSERT_NE(h, nullptr);
+  EXPECT_TRUE(h->suspect());
+  EXPECT_EQ(h->suspect_class, FailureClass::silent_drop);
+  EXPECT_EQ(h->failures, 0u);
+  EXPECT_FALSE(h->in_backoff(now));
+  // Behind the working one and behind the never-tried one, but still dialable.
+  EXPECT_EQ(book.rank(known, now), (std::vector<std::size_t>{1, 2, 0}));
+  RaceOptions options;
+  EXPECT_EQ(pick_candidates(known, book, now, options).size(), 3u);
+
+  // A real failure settles it: counted, backed off, no longer "suspect".
+  book.record_failure(known[0], FailureClass::silent_drop, "timed out", now + 1);
+  EXPECT_FALSE(book.find(HealthBook::key(known[0]))->suspect());
+  EXPECT_TRUE(book.find(HealthBook::key(known[0]))->in_backoff(now + 2));
+  // So does a later success.
+  book.record_suspect(known[1], FailureClass::silent_drop, now + 3);
+  EXPECT_TRUE(book.find(HealthBook::key(known[1]))->suspect());
+  book.record_success(known[1], 40, now + 4);
+  EXPECT_FALSE(book.find(HealthBook::key(known[1]))->suspect());
+  EXPECT_EQ(book.rank(known, now + 5).front(), 1u);
+}
+
+TEST(DialerHealth, SuspectsSurviveTheRecordAndOldRecordsStillLoad) {
+  HealthBook book;
+  book.record_success(endpoint("127.0.0.1", 1), 12, 5);
+  book.record_suspect(endpoint("127.0.0.1", 1), FailureClass::silent_drop, 9);
+  auto decoded = HealthBook::decode(book.encode());
+  ASSERT_TRUE(decoded.ok()) << decoded.error().describe();
+  const auto* h = decoded->find(HealthBook::key(endpoint("127.0.0.1", 1)));
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->suspect_since_ms, 9);
+  EXPECT_EQ(h->suspect_class, FailureClass::silent_drop);
+
+  // An "SZH1" record (before suspects): the same entry without the two suspect fields.
+  HealthBook plain;
+  plain.record_success(endpoint("127.0.0.1", 1), 12, 5);
+  Bytes v1 = plain.encode();
+  v1.resize(v1.size() - 9);
+  v1[3] = '1';
+  auto old = HealthBook::decode(v1);
+  ASSERT_TRUE(old.ok()) << old.error().describe();
+  ASSERT_NE(old->find(HealthBook::key(endpoint("127.0.0.1", 1))), nullptr);
+  EXPECT_EQ(old->find(HealthBook::key(endpoint("127.0.0.1", 1)))->successes, 1u);
+  EXPECT_FALSE(old->find(HealthBook::key(endpoint("127.0.0.1", 1)))->suspect());
 }
 
 TEST(DialerHealth, TransportErrorsAreClassifiedByWhatTheCensorDid) {
@@ -119,6 +178,27 @@ TEST(DialerHealth, TransportErrorsAreClassifiedByWhatTheCensorDid) {
       FailureClass::tls_alert);
   EXPECT_EQ(classify_dial_error(make_error(Errc::auth_failed, "the server's reply does not authenticate")),
             FailureClass::bad_reply);
+  // Timeouts by phase; an endpoint URI in the message (tls://, wss://) is not a TLS failure.
+  EXPECT_EQ(classify_dial_error(make_error(Errc::timeout, "connecting to tls://1.2.3.4:443 timed out")),
+            FailureClass::silent_drop);
+  EXPECT_EQ(
+      classify_dial_error(make_error(Errc::timeout, "the TLS handshake with tls://1.2.3.4:443 timed out")),
+      FailureClass::stall);
+  EXPECT_EQ(classify_dial_error(make_error(Errc::timeout, "the handshake with tls://1.2.3.4:443 timed out")),
+            FailureClass::stall);
+  EXPECT_EQ(classify_dial_error(
+                make_error(Errc::timeout, "WebSocket upgrade at wss://cdn.example:443/p timed out")),
+            FailureClass::stall);
+  EXPECT_EQ(classify_dial_error(make_error(Errc::timeout, "resolving 'msg.example' took too long")),
+            FailureClass::dns);
+  EXPECT_EQ(classify_dial_error(
+                make_error(Errc::network, "cannot connect to tls://1.2.3.4:443: Connection refused")),
+            FailureClass::refused);
+  EXPECT_EQ(
+      classify_dial_error(make_error(Errc::network, "TLS with tls://1.2.3.4:443 failed: unexpected eof")),
+      FailureClass::tls_alert);
+  EXPECT_EQ(dial_phase_of(make_error(Errc::timeout, "connecting to wss://a.example:443/x timed out")),
+            DialPhase::connect);
   for (int i = 0; i <= static_cast<int>(FailureClass::other); ++i) {
     auto c = static_cast<FailureClass>(i);
     EXPECT_EQ(failure_class_from_string(to_string(c)), c);

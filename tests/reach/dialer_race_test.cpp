@@ -1,5 +1,6 @@
 // The racing dialer against real sockets on 127.0.0.1: a refused port, a port that accepts
-// and then says nothing (stall), and a real tcp listener.
+// and then says nothing (stall), a port whose full accept queue drops SYNs (silent drop),
+// and a real tcp listener.
 #include <gtest/gtest.h>
 
 #include <asio/co_spawn.hpp>
@@ -7,10 +8,12 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 #include <thread>
 
 #include "crypto/secret.hpp"
 #include "reach/dialer/racing_dialer.hpp"
+#include "util/clock.hpp"
 
 namespace samizdat::reach {
 namespace {
@@ -78,13 +81,38 @@ class Silent {
   tcp::acceptor acceptor_;
 };
 
+// A listener whose accept queue is full (backlog 0, one connection parked in it): the
+// kernel drops further SYNs without an answer, as a censor's silent drop does.
+class SynDropper {
+ public:
+  SynDropper() : acceptor_(io_), parked_(io_) {
+    acceptor_.open(tcp::v4());
+    acceptor_.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    acceptor_.listen(0);
+    parked_.connect(acceptor_.local_endpoint());
+  }
+  transport::Endpoint endpoint(const transport::Endpoint& like, const std::string& scheme) const {
+    auto e = like;
+    e.scheme = scheme;
+    e.port = acceptor_.local_endpoint().port();
+    return e;
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  tcp::socket parked_;
+};
+
 struct Outcome {
   Result<RaceWinner> result = make_error(Errc::internal, "not run");
   std::vector<AttemptReport> reports;
   std::chrono::milliseconds took{0};
 };
 
-Outcome race(std::vector<transport::Endpoint> candidates, RaceOptions options, bool wait_for_losers = false) {
+// stop_after > 0: the io_context is stopped then, as when a command is interrupted mid-race.
+Outcome race(std::vector<transport::Endpoint> candidates, RaceOptions options, bool wait_for_losers = false,
+             std::chrono::milliseconds stop_after = std::chrono::milliseconds(0)) {
   asio::io_context io;
   auto reports = std::make_shared<std::vector<AttemptReport>>();
   Outcome out;
@@ -102,6 +130,13 @@ Outcome race(std::vector<transport::Endpoint> candidates, RaceOptions options, b
         if (!wait_for_losers) io.stop();
       },
       asio::detached);
+  asio::steady_timer stop(io);
+  if (stop_after.count() > 0) {
+    stop.expires_after(stop_after);
+    stop.async_wait([&io](std::error_code ec) {
+      if (!ec) io.stop();
+    });
+  }
   io.run();
   out.reports = *reports;
   return out;
@@ -156,10 +191,96 @@ TEST(DialerRace, LosersAreCancelledSoTheCommandCanExitAtOnce) {
   EXPECT_LT(out.took, 3s);
   // The silent attempt would otherwise keep the io_context busy for its 5 s timeout.
   EXPECT_LT(all_done, 3s);
-  // The cancelled loser counts as neither a success nor a failure of its endpoint.
+  // The cancelled loser had waited longer than the winner needed: suspect, not a failure.
+  ASSERT_EQ(out.reports.size(), 2u);
+  std::size_t oks = 0, suspects = 0;
+  for (const auto& r : out.reports) {
+    if (r.ok) {
+      ++oks;
+      EXPECT_EQ(r.endpoint.port, server.endpoint().port);
+    } else {
+      EXPECT_TRUE(r.suspect) << r.reason;
+      ++suspects;
+    }
+  }
+  EXPECT_EQ(oks, 1u);
+  EXPECT_EQ(suspects, 1u);
+}
+
+TEST(DialerRace, ABlockedLoserLosesItsRankSoTheNextCommandSkipsTheStagger) {
+  Server server;
+  Silent silent;  // the endpoint that used to work, now silently blocked
+  RaceOptions options;
+  options.stagger = 250ms;
+  options.attempt_timeout = 5s;
+  HealthBook book;
+  const auto blocked = silent.endpoint(server.endpoint());
+  std::vector<transport::Endpoint> known = {blocked, server.endpoint()};
+  book.record_success(blocked, 5, unix_millis() - 10'000);
+  ASSERT_EQ(pick_candidates(known, book, unix_millis(), options).front().port, blocked.port);
+
+  auto first = race(pick_candidates(known, book, unix_millis(), options), options, true);
+  ASSERT_TRUE(first.result.ok()) << first.result.error().describe();
+  EXPECT_GE(first.took, 200ms);  // paid the stagger once
+  for (const auto& r : first.reports) {
+    if (r.suspect) {
+      book.record_suspect(r.endpoint, r.failure, unix_millis());
+    } else if (r.ok) {
+      book.record_success(r.endpoint, static_cast<std::uint32_t>(r.elapsed.count()), unix_millis());
+    }
+  }
+  const auto* h = book.find(HealthBook::key(blocked));
+  ASSERT_NE(h, nullptr);
+  EXPECT_TRUE(h->suspect());
+  EXPECT_EQ(h->failures, 0u);
+  EXPECT_FALSE(h->in_backoff(unix_millis()));
+
+  // The next command dials the working endpoint first and wins before any stagger.
+  auto next = pick_candidates(known, book, unix_millis(), options);
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_EQ(next.front().port, server.endpoint().port);
+  auto second = race(next, options, true);
+  ASSERT_TRUE(second.result.ok()) << second.result.error().describe();
+  EXPECT_EQ(second.result->endpoint.port, server.endpoint().port);
+  EXPECT_LT(second.took, 200ms);
+}
+
+TEST(DialerRace, AnAttemptStillHangingIsReportedSuspectBeforeTheCommandIsStopped) {
+  Server server;
+  SynDropper dropper;
+  RaceOptions options;
+  options.attempt_timeout = 5s;
+  options.suspect_after = 200ms;
+  // The command is stopped at 600 ms (Ctrl-C, a deadline): the attempt never ended.
+  auto out = race({dropper.endpoint(server.endpoint(), "tcp")}, options, false, 600ms);
   ASSERT_EQ(out.reports.size(), 1u);
-  EXPECT_TRUE(out.reports[0].ok);
-  EXPECT_EQ(out.reports[0].endpoint.port, server.endpoint().port);
+  EXPECT_TRUE(out.reports[0].suspect);
+  EXPECT_FALSE(out.reports[0].ok);
+  EXPECT_EQ(out.reports[0].failure, FailureClass::silent_drop);
+  EXPECT_GE(out.reports[0].elapsed, 150ms);
+}
+
+TEST(DialerRace, TimeoutsAreClassifiedByThePhaseTheyHappenedIn) {
+  Server server;
+  SynDropper dropper;
+  Silent silent;
+  RaceOptions options;
+  options.attempt_timeout = 600ms;
+  options.suspect_after = 5s;
+  // No SYN-ACK: the TCP connect times out, for tls exactly as for tcp.
+  for (const char* scheme : {"tls", "tcp", "obfs"}) {
+    auto out = race({dropper.endpoint(server.endpoint(), scheme)}, options, true);
+    ASSERT_FALSE(out.result.ok()) << scheme;
+    ASSERT_EQ(out.reports.size(), 1u) << scheme;
+    EXPECT_EQ(out.reports[0].failure, FailureClass::silent_drop) << scheme << ": " << out.reports[0].reason;
+    EXPECT_EQ(out.result.error().code, Errc::timeout) << scheme;
+  }
+  // Connected, then not a byte back (the TLS handshake waits for a ServerHello): stall.
+  auto tls_endpoint = silent.endpoint(server.endpoint());
+  tls_endpoint.scheme = "tls";
+  auto out = race({tls_endpoint}, options, true);
+  ASSERT_EQ(out.reports.size(), 1u);
+  EXPECT_EQ(out.reports[0].failure, FailureClass::stall) << out.reports[0].reason;
 }
 
 TEST(DialerRace, AStallIsClassifiedAsStall) {

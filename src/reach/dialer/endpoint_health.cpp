@@ -8,7 +8,8 @@
 namespace samizdat::reach {
 namespace {
 
-constexpr std::string_view kMagic = "SZH1";
+constexpr std::string_view kMagic = "SZH2";
+constexpr std::string_view kMagicV1 = "SZH1";  // before suspects: decoded, never written
 
 void put_string(Bytes& out, std::string_view s) {
   std::uint8_t length[2];
@@ -68,6 +69,8 @@ void HealthBook::record_success(const transport::Endpoint& endpoint, std::uint32
   e.consecutive_failures = 0;
   e.last_success_ms = now_ms;
   e.next_attempt_ms = 0;
+  e.suspect_since_ms = 0;
+  e.suspect_class = FailureClass::none;
   latency_ms = std::max<std::uint32_t>(latency_ms, 1);
   // Smoothed like TCP's SRTT (7/8 old + 1/8 new) so one slow dial does not reorder everything.
   e.latency_ms = e.latency_ms == 0 ? latency_ms : (e.latency_ms * 7 + latency_ms) / 8;
@@ -81,6 +84,8 @@ void HealthBook::record_failure(const transport::Endpoint& endpoint, FailureClas
   ++e.consecutive_failures;
   e.last_failure_ms = now_ms;
   e.last_failure = failure;
+  e.suspect_since_ms = 0;  // settled: it failed
+  e.suspect_class = FailureClass::none;
   if (reason.size() > kMaxHealthReason) reason.resize(kMaxHealthReason);
   e.reason = std::move(reason);
   std::int64_t base = failure == FailureClass::throttled ? policy.throttled_base_ms : policy.base_ms;
@@ -91,6 +96,14 @@ void HealthBook::record_failure(const transport::Endpoint& endpoint, FailureClas
   double spread = policy.jitter * (2.0 * crypto::random_uniform(1'000'001) / 1'000'000.0 - 1.0);
   delay = static_cast<std::int64_t>(static_cast<double>(delay) * (1.0 + spread));
   e.next_attempt_ms = now_ms + std::max<std::int64_t>(delay, 1);
+}
+
+void HealthBook::record_suspect(const transport::Endpoint& endpoint, FailureClass looks_like,
+                                std::int64_t now_ms) {
+  if (entries_.size() >= kMaxHealthEntries && !entries_.contains(key(endpoint))) return;
+  auto& e = entries_[key(endpoint)];
+  if (e.suspect_since_ms == 0) e.suspect_since_ms = std::max<std::int64_t>(now_ms, 1);
+  e.suspect_class = looks_like;
 }
 
 void HealthBook::clear_backoff() {
@@ -107,7 +120,7 @@ std::vector<std::size_t> HealthBook::rank(const std::vector<transport::Endpoint>
     std::uint32_t latency = e.latency_ms == 0 ? UINT32_MAX : e.latency_ms;
     // In backoff: the one whose backoff ends first comes first.
     std::int64_t backoff_end = e.in_backoff(now_ms) ? e.next_attempt_ms : 0;
-    return std::make_tuple(backoff_end, e.consecutive_failures, history, latency, i);
+    return std::make_tuple(backoff_end, e.consecutive_failures, e.suspect() ? 1 : 0, history, latency, i);
   };
   std::vector<std::size_t> order(endpoints.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -132,6 +145,8 @@ Bytes HealthBook::encode() const {
     put32(out, e.latency_ms);
     out.push_back(static_cast<std::uint8_t>(e.last_failure));
     put_string(out, e.reason);
+    put64(out, e.suspect_since_ms);
+    out.push_back(static_cast<std::uint8_t>(e.suspect_class));
   }
   return out;
 }
@@ -139,7 +154,8 @@ Bytes HealthBook::encode() const {
 Result<HealthBook> HealthBook::decode(ByteView bytes) {
   Reader in(bytes);
   auto magic = SZ_TRY(in.take(kMagic.size()));
-  if (!equal_constant_time(magic, as_bytes(kMagic))) {
+  const bool v1 = equal_constant_time(magic, as_bytes(kMagicV1));
+  if (!v1 && !equal_constant_time(magic, as_bytes(kMagic))) {
     return make_error(Errc::malformed, "not an endpoint health record (bad magic)");
   }
   auto count = SZ_TRY(in.u16());
@@ -162,6 +178,14 @@ Result<HealthBook> HealthBook::decode(ByteView bytes) {
     }
     e.last_failure = static_cast<FailureClass>(failure);
     e.reason = SZ_TRY(in.string(kMaxHealthReason));
+    if (!v1) {
+      e.suspect_since_ms = SZ_TRY(in.i64());
+      auto suspect = SZ_TRY(in.u8());
+      if (suspect > static_cast<std::uint8_t>(FailureClass::other)) {
+        return make_error(Errc::malformed, "endpoint health record has an unknown failure class");
+      }
+      e.suspect_class = static_cast<FailureClass>(suspect);
+    }
     if (k.empty()) return make_error(Errc::malformed, "endpoint health record has an empty key");
     // encode() writes the entries in key order: anything else is not a record we wrote
     // (and would not survive a round trip unchanged).

@@ -4,11 +4,14 @@
 // (encode/decode below) in its account database.
 //
 // Record format (big-endian):
-//   "SZH1" || count(u16) || entry*count
+//   "SZH2" || count(u16) || entry*count
 //   entry = key(len16 str) || successes(u32) || failures(u32) || consecutive(u32)
 //           || last_success_ms(i64) || last_failure_ms(i64) || next_attempt_ms(i64)
 //           || latency_ms(u32) || last_failure(u8 FailureClass) || reason(len16 str)
-// decode is strict (lengths, class range, no trailing bytes) and bounded (kMaxHealthEntries).
+//           || suspect_since_ms(i64) || suspect_class(u8 FailureClass)
+// "SZH1" records (written before suspects existed) are the same without the last two
+// fields and still decode. decode is strict (lengths, class range, no trailing bytes)
+// and bounded (kMaxHealthEntries).
 #pragma once
 
 #include <cstdint>
@@ -37,8 +40,15 @@ struct EndpointHealth {
   std::uint32_t latency_ms = 0;      // smoothed dial latency of successes; 0 = unknown
   FailureClass last_failure = FailureClass::none;
   std::string reason;  // the last failure's message, for people
+  // Suspect: an attempt got no answer for a while, and then the race was won elsewhere or
+  // the command ended (Ctrl-C, --timeout, killed) before it could fail. Ranked below
+  // endpoints that are not suspect, but no backoff: the next real failure or success of
+  // the endpoint settles it. 0 = not suspect.
+  std::int64_t suspect_since_ms = 0;
+  FailureClass suspect_class = FailureClass::none;  // what it looked like (silent_drop so far)
 
   bool in_backoff(std::int64_t now_ms) const { return next_attempt_ms > now_ms; }
+  bool suspect() const { return suspect_since_ms != 0; }
 };
 
 struct BackoffPolicy {
@@ -59,12 +69,16 @@ class HealthBook {
   // Exponential backoff with jitter: base * 2^(consecutive-1), capped.
   void record_failure(const transport::Endpoint& endpoint, FailureClass failure, std::string reason,
                       std::int64_t now_ms, const BackoffPolicy& policy = {});
+  // An attempt that has not answered (yet): suspect, no failure counted, no backoff.
+  // Success and failure both clear it.
+  void record_suspect(const transport::Endpoint& endpoint, FailureClass looks_like, std::int64_t now_ms);
   // Forgets backoff (after `samizdat reach import`, or when the user asks to retry now).
   void clear_backoff();
 
   // Indices of `endpoints` best first: endpoints out of backoff before those in it; then
-  // fewer consecutive failures; then known-good before never-tried before failed-before;
-  // then lower latency; then the given order (bootstrap/map preference).
+  // fewer consecutive failures; then not suspect before suspect; then known-good before
+  // never-tried before failed-before; then lower latency; then the given order
+  // (bootstrap/map preference).
   std::vector<std::size_t> rank(const std::vector<transport::Endpoint>& endpoints, std::int64_t now_ms) const;
 
   Bytes encode() const;

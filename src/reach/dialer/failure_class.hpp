@@ -4,6 +4,7 @@
 // dropping, cutting TLS, rejecting the handshake, stalling, or throttling.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -27,9 +28,19 @@ enum class FailureClass : std::uint8_t {
 std::string_view to_string(FailureClass failure);
 std::optional<FailureClass> failure_class_from_string(std::string_view text);
 
+// Where in a dial an error happened: resolving the name, the TCP connect, the TLS
+// handshake, or the exchanges after it (WebSocket upgrade, Noise handshake).
+enum class DialPhase : std::uint8_t { unknown, resolve, connect, tls, handshake };
+
+// Reads the phase from a transport's error message (endpoint URIs in it are ignored, so
+// "connecting to tls://..." is a connect error, not a TLS one).
+DialPhase dial_phase_of(const Error& error);
+
 // Classifies a dial error from any transport (transport.hpp: Errc::network / timeout /
 // auth_failed with a message). Transports do not give a structured reason, so this reads
-// the Errc first and the message second; unknown messages become `other`.
+// the Errc first and the message second; unknown messages become `other`. A timeout is
+// classified by its phase: in the TCP connect (or unknown) -> silent_drop; once connected
+// (TLS, upgrade, Noise) -> stall; resolving -> dns.
 FailureClass classify_dial_error(const Error& error);
 
 // Classifies the loss of an established connection (read/write failed).

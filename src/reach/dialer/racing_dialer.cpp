@@ -27,7 +27,9 @@ struct RaceState {
   // connect/read is aborted at once instead of keeping the io_context busy until the
   // attempt timeout (a one-shot command would otherwise wait that long to exit).
   std::vector<std::unique_ptr<asio::cancellation_signal>> cancel;
-  std::vector<bool> cancelled;  // by candidate index
+  std::vector<bool> cancelled;                                    // by candidate index
+  std::vector<std::chrono::steady_clock::time_point> started_at;  // by candidate index
+  std::vector<bool> suspected;                                    // a suspect report was sent
   std::size_t running = 0;
   std::size_t failed_since_start = 0;  // failures since the last attempt started
   bool race_over = false;
@@ -112,11 +114,41 @@ asio::awaitable<Result<RaceWinner>> race_dial(asio::any_io_executor executor,
   for (std::size_t i = 0; i < state->candidates.size(); ++i)
     state->cancel.push_back(std::make_unique<asio::cancellation_signal>());
 
+  state->started_at.resize(state->candidates.size());
+  state->suspected.resize(state->candidates.size(), false);
+
   std::size_t started = 0;
+  auto report_suspect = [&](std::size_t i, std::chrono::steady_clock::time_point now,
+                            const std::string& why) {
+    state->suspected[i] = true;
+    AttemptReport report;
+    report.endpoint = state->candidates[i];
+    report.suspect = true;
+    report.failure = FailureClass::silent_drop;
+    report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - state->started_at[i]);
+    report.reason = "no answer after " + std::to_string(report.elapsed.count()) + " ms" + why;
+    if (state->observer) state->observer(report);
+  };
+  // Attempts unanswered for suspect_after are reported now; returns when the next one is due.
+  auto check_suspects = [&]() -> std::optional<std::chrono::steady_clock::time_point> {
+    const auto now = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> next;
+    for (std::size_t i = 0; i < started; ++i) {
+      if (state->reports[i] || state->suspected[i]) continue;
+      const auto due = state->started_at[i] + options.suspect_after;
+      if (now >= due) {
+        report_suspect(i, now, " (still trying)");
+      } else if (!next || due < *next) {
+        next = due;
+      }
+    }
+    return next;
+  };
   auto start_next = [&] {
     ++state->running;
     state->failed_since_start = 0;
     const std::size_t index = started++;
+    state->started_at[index] = std::chrono::steady_clock::now();
     asio::co_spawn(executor, attempt(state, index),
                    asio::bind_cancellation_slot(state->cancel[index]->slot(), asio::detached));
   };
@@ -124,6 +156,8 @@ asio::awaitable<Result<RaceWinner>> race_dial(asio::any_io_executor executor,
   auto next_start = std::chrono::steady_clock::now() + options.stagger;
   while (!state->winner) {
     if (state->running == 0 && started == state->candidates.size()) break;  // all failed
+    auto suspect_due = check_suspects();
+    auto wake_at = std::chrono::steady_clock::now() + options.attempt_timeout + std::chrono::seconds(1);
     if (started < state->candidates.size()) {
       // RFC 8305: the next attempt starts after the stagger delay, or at once when an
       // attempt failed.
@@ -132,15 +166,22 @@ asio::awaitable<Result<RaceWinner>> race_dial(asio::any_io_executor executor,
         next_start = std::chrono::steady_clock::now() + options.stagger;
         continue;
       }
-      state->wake.expires_at(next_start);
-    } else {
-      state->wake.expires_after(options.attempt_timeout + std::chrono::seconds(1));
+      wake_at = next_start;
     }
+    if (suspect_due && *suspect_due < wake_at) wake_at = *suspect_due;
+    state->wake.expires_at(wake_at);
     co_await state->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   }
   state->race_over = true;
+  const auto ended = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < started; ++i) {
     if (state->reports[i]) continue;  // already finished
+    // A loser that waited at least as long as the winner needed, with no answer: suspect
+    // (lower rank, no backoff), so a blocked endpoint does not stay first and cost every
+    // later command the stagger. One cancelled sooner had no fair chance: no verdict.
+    if (state->winner && !state->suspected[i] && ended - state->started_at[i] >= state->winner->elapsed) {
+      report_suspect(i, ended, " (cancelled: " + state->winner->endpoint.to_uri() + " answered first)");
+    }
     state->cancelled[i] = true;
     state->cancel[i]->emit(asio::cancellation_type::terminal);
   }

@@ -29,13 +29,22 @@ struct RaceOptions {
   // race fails with Errc::unavailable at once. false (a command the user just typed): if
   // every endpoint is in backoff, the one whose backoff ends first is tried once.
   bool respect_backoff = true;
+  // An attempt still unanswered after this long is reported `suspect` at once (before it
+  // fails or the race ends), so a command stopped while it hangs (Ctrl-C, a deadline,
+  // SIGKILL) has already recorded something about the endpoint.
+  std::chrono::milliseconds suspect_after{500};
 };
 
-// One finished attempt (reported for losers that ended on their own too, even after the
-// race returned; a loser cancelled because the race was won is not reported at all).
+// One attempt's outcome. Finished attempts are reported (losers that ended on their own
+// too, even after the race returned). `suspect` reports are provisional: an attempt that
+// has not answered within suspect_after, or a loser cancelled because another endpoint
+// won after it had already waited at least as long as the winner needed; they are
+// delivered only while race_dial runs (before it returns). A loser cancelled sooner than
+// that is not reported at all.
 struct AttemptReport {
   transport::Endpoint endpoint;
   bool ok = false;
+  bool suspect = false;  // no answer yet: not a failure (failure says what it looks like)
   FailureClass failure = FailureClass::none;
   std::string reason;  // the transport's error message when !ok
   std::chrono::milliseconds elapsed{0};
