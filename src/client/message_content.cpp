@@ -1,5 +1,6 @@
 #include "client/message_content.hpp"
 
+#include "client/contact_map.hpp"
 #include "crypto/secret.hpp"
 #include "wire/message_codec.hpp"
 
@@ -78,7 +79,22 @@ Result<wire::MessageContent> parse_content(ByteView plaintext) {
         Errc::malformed,
         "message content has a " + std::to_string(content.message_id().size()) + "-byte id (expected 16)");
   }
+  if (content.has_map_digest()) {
+    const auto& digest = content.map_digest();
+    if (digest.version() == 0 || digest.hash().size() != kContactMapHashSize ||
+        digest.root().size() != kContactMapRootSize) {
+      content.clear_map_digest();
+    }
+  }
   switch (content.body_case()) {
+    case wire::MessageContent::kMapRequest:
+      if (content.map_request().version() == 0 ||
+          content.map_request().hash().size() != kContactMapHashSize) {
+        return make_error(Errc::malformed, "a contact's map request names no valid map");
+      }
+      return content;
+    case wire::MessageContent::kMapReply:
+      return content;
     case wire::MessageContent::kText:
       if (content.text().empty() || content.text().size() > kMaxTextSize || !is_valid_utf8(content.text())) {
         return make_error(Errc::malformed, "message text is empty, too long or not UTF-8");
