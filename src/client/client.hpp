@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "client/account_store.hpp"
+#include "client/contact_map.hpp"
 #include "client/invite.hpp"
 #include "client/map_keeper.hpp"
 #include "client/network_config.hpp"
@@ -157,6 +158,10 @@ class Client {
   void note_loss(ServerConnection& connection);
   void save_health();
   asio::awaitable<void> fetch_offered_map(ServerConnection& connection);
+  // Channel 4 (client_contact_map.cpp): the digest sealed into every outgoing message, and
+  // what incoming digests, map requests and map replies lead to (requests/replies queued).
+  std::optional<wire::ContactMapDigest> advertised_map_digest() const;
+  Status apply_contact_maps(const std::vector<ContactMapEvent>& events);
 
   asio::any_io_executor executor_;
   ClientOptions options_;
