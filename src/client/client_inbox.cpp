@@ -34,6 +34,7 @@ struct EnvelopeContext {
   std::map<Ed25519Public, PendingReceipts>& receipts;
   SyncReport& report;
   bool& consumed_prekey;
+  std::vector<ContactMapEvent>& map_events;  // acted on after the batch commits
 };
 
 Result<Bytes> decrypt_from(EnvelopeContext& ctx, const Ed25519Public& sender, const MailboxId& sender_mailbox,
@@ -109,6 +110,11 @@ Status process_envelope(EnvelopeContext& ctx, const wire::Envelope& envelope) {
     stranger.last_activity_ms = now;
     SZ_CHECK(ctx.store.put_contact(stranger));
   }
+  if (content.has_map_digest() || content.has_map_request() || content.has_map_reply()) {
+    ctx.map_events.push_back(ContactMapEvent{sender, sender_device, content});
+  }
+  // Map requests and replies are between the two devices: no history, no receipt.
+  if (content.has_map_request() || content.has_map_reply()) return {};
   if (content.has_receipt()) {
     auto state =
         content.receipt().kind() == wire::RECEIPT_KIND_READ ? MessageState::read : MessageState::delivered;
@@ -144,7 +150,9 @@ Status Client::process_batch(const std::vector<wire::Envelope>& envelopes, SyncR
   if (envelopes.empty()) return {};
   std::map<Ed25519Public, PendingReceipts> receipts;
   bool consumed_prekey = false;
-  EnvelopeContext ctx{*store_, identity_, network_.certificate_key, receipts, report, consumed_prekey};
+  std::vector<ContactMapEvent> map_events;
+  EnvelopeContext ctx{*store_,         identity_, network_.certificate_key, receipts, report,
+                      consumed_prekey, map_events};
   std::size_t received_before = report.received.size();
   auto tx = SZ_TRY(store_->transaction());
   for (const auto& envelope : envelopes) {
@@ -187,6 +195,10 @@ Status Client::process_batch(const std::vector<wire::Envelope>& envelopes, SyncR
   }
   for (const auto& envelope : envelopes) last_processed_id_ = std::max(last_processed_id_, envelope.id());
   if (consumed_prekey) checked_prekeys_ = false;
+  // Best effort: the messages are safely stored; a failure here only delays a map.
+  if (auto applied = apply_contact_maps(map_events); !applied.ok()) {
+    spdlog::warn("could not act on contacts' network map news: {}", applied.error().describe());
+  }
   return {};
 }
 

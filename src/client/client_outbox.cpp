@@ -141,7 +141,12 @@ Status Client::seal_entry(const OutboxRecord& entry, const std::optional<crypto:
     if (!bundle) return make_error(Errc::internal, "no session and no prekey bundle to start one");
     session = SZ_TRY(crypto::e2e::RatchetSession::initiate(identity_, *bundle));
   }
-  auto ratchet_message = SZ_TRY(session->encrypt(entry.content));
+  // Channel 4: the newest map digest rides inside every message, set now (not when queued)
+  // so a map learned meanwhile is what the contact hears about.
+  auto plaintext = attach_map_digest(entry.content, advertised_map_digest());
+  if (!plaintext.ok())
+    return make_error(Errc::internal, "queued content does not parse: " + plaintext.error().message);
+  auto ratchet_message = SZ_TRY(session->encrypt(*plaintext));
   auto sealed = SZ_TRY(crypto::e2e::seal_envelope(identity_, *certificate_, entry.contact, ratchet_message));
   if (sealed.size() > wire::kMaxSealedSize) {
     return make_error(Errc::limit_exceeded, "the sealed message is larger than the server accepts");
