@@ -11,6 +11,7 @@
 
 #include "reach/map/signed_map.hpp"
 #include "server/map_directory.hpp"
+#include "server/server_directory.hpp"
 #include "util/clock.hpp"
 #include "util/encoding.hpp"
 
@@ -160,6 +161,18 @@ inline Status edit_draft(const MapCommands& c) {
   return server::save_map_draft(c.dir, draft);
 }
 
+// After the map root or the published mirrors/DNS names change: the new bootstrap string
+// (written to DIR/bootstrap.txt) is what the operator hands out from now on.
+inline void print_new_bootstrap(const std::string& dir) {
+  auto bootstrap = server::rewrite_bootstrap_file(dir);
+  if (!bootstrap.ok()) {
+    std::fprintf(stderr, "samizdatd map: could not update %s/bootstrap.txt: %s\n", dir.c_str(),
+                 bootstrap.error().message.c_str());
+    return;
+  }
+  std::printf("bootstrap string (also in %s/bootstrap.txt):\n%s\n", dir.c_str(), bootstrap->c_str());
+}
+
 // nullopt when no `map` subcommand was given; otherwise the exit code.
 inline std::optional<int> run_map_commands(const MapCommands& c) {
   if (!c.map->parsed()) return std::nullopt;
@@ -181,6 +194,7 @@ inline std::optional<int> run_map_commands(const MapCommands& c) {
     if (!certificate.ok()) return fail(certificate.error());
     std::printf("map signing key %s certified until %llu\n", hex_encode(certificate->signing_key).c_str(),
                 static_cast<unsigned long long>(certificate->valid_until));
+    print_new_bootstrap(c.dir);
     return 0;
   }
   if (c.publish->parsed()) {
@@ -189,6 +203,7 @@ inline std::optional<int> run_map_commands(const MapCommands& c) {
     if (!published.ok()) return fail(published.error());
     print_map("published", published->map.map);
     for (const auto& file : published->files) std::printf("  wrote %s\n", file.c_str());
+    print_new_bootstrap(c.dir);
     return 0;
   }
   if (c.show->parsed()) {

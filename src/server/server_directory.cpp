@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "reach/bootstrap.hpp"
+#include "server/map_directory.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "transport/https/cover_site.hpp"
 #include "transport/https/tls_stream.hpp"
@@ -300,6 +301,10 @@ Result<LoadedServer> load_server_directory(const fs::path& dir) {
   auto psk = SZ_TRY(read_key<32>(dir / "keys" / "endpoint.psk"));
   if (fs::exists(dir / "map" / "root.pub", ec))
     loaded.map_root = SZ_TRY(read_key<32>(dir / "map" / "root.pub"));
+  if (auto published = load_published_map(dir); published.ok()) {
+    loaded.map_mirrors = published->map.mirrors;
+    loaded.map_dns_names = published->map.dns_names;
+  }
   crypto::ensure_initialized();
   auto& options = loaded.options;
   options.noise_static =
@@ -341,6 +346,14 @@ Result<std::string> make_bootstrap(const LoadedServer& loaded,
   reach::Bootstrap bootstrap;
   bootstrap.operator_key = loaded.operator_key;
   bootstrap.map_root = loaded.map_root;  // version 2 when the operator has a map root
+  if (loaded.map_root) {                 // version 3 with the channels for a fresh map
+    bootstrap.mirrors = loaded.map_mirrors;
+    if (bootstrap.mirrors.size() > reach::kMaxBootstrapMirrors)
+      bootstrap.mirrors.resize(reach::kMaxBootstrapMirrors);
+    bootstrap.dns_names = loaded.map_dns_names;
+    if (bootstrap.dns_names.size() > reach::kMaxBootstrapDnsNames)
+      bootstrap.dns_names.resize(reach::kMaxBootstrapDnsNames);
+  }
   if (loaded.config.advertise.empty()) {
     bootstrap.endpoints = bound;
   } else {
@@ -353,6 +366,13 @@ Result<std::string> make_bootstrap(const LoadedServer& loaded,
     }
   }
   return reach::encode_bootstrap(bootstrap);
+}
+
+Result<std::string> rewrite_bootstrap_file(const fs::path& dir) {
+  auto loaded = SZ_TRY(load_server_directory(dir));
+  auto bootstrap = SZ_TRY(make_bootstrap(loaded, loaded.options.listen));
+  SZ_CHECK(write_file(dir / kBootstrapFile, bootstrap + "\n", false));
+  return bootstrap;
 }
 
 }  // namespace samizdat::server

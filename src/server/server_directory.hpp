@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "reach/map/network_map.hpp"
 #include "server/server.hpp"
 #include "util/result.hpp"
 
@@ -58,12 +59,21 @@ struct LoadedServer {
   crypto::Ed25519Public operator_key{};
   // DIR/map/root.pub (`samizdatd map certify-signing-key`): the bootstrap string then pins it.
   std::optional<crypto::Ed25519Public> map_root;
+  // The published map's HTTPS mirrors and DNS names (DIR/map/published.bin, if any): the
+  // bootstrap string carries them so a client with no map yet can fetch one.
+  std::vector<reach::MapMirror> map_mirrors;
+  std::vector<std::string> map_dns_names;
 };
 // Reads config and keys; Errc::not_found for a missing directory, invalid_argument for
 // a bad config, io for unreadable keys.
 Result<LoadedServer> load_server_directory(const std::filesystem::path& dir);
 
-// The bootstrap string for these bound endpoints (advertised URIs replace host/port).
+// The bootstrap string for these bound endpoints (advertised URIs replace host/port), with
+// the map root and the published map's mirrors and DNS names (the first few that fit).
 Result<std::string> make_bootstrap(const LoadedServer& loaded, const std::vector<transport::Endpoint>& bound);
+
+// Rewrites DIR/bootstrap.txt from the directory as it is now (after `samizdatd map
+// certify-signing-key` or `publish`) and returns the string.
+Result<std::string> rewrite_bootstrap_file(const std::filesystem::path& dir);
 
 }  // namespace samizdat::server
