@@ -33,6 +33,7 @@ function(samizdat_tests layer)
     set(target test_${layer}_${stem})
     add_executable(${target} ${source})
     target_link_libraries(${target} PRIVATE ${ARGN} GTest::gtest GTest::gtest_main GTest::gmock)
+    target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
     target_compile_definitions(${target} PRIVATE
       SAMIZDAT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SAMIZDAT_BINARY_DIR="${PROJECT_BINARY_DIR}")
     # The executable name as prefix, so `ctest -R <layer or area>` (e.g. -R noise) selects tests.

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "support/fork_child.hpp"
 #include "testbed.hpp"
 
 namespace samizdat::censor::testing {
@@ -76,7 +77,7 @@ TEST(ScenarioRun, InterruptTearsTheTestbedDown) {
   SKIP_WITHOUT_NETNS();
   const auto dir = temp_dir("interrupt");
   const std::string binary = censor_binary(), scenario = mini_scenario(), control = control_binary();
-  pid_t pid = fork();
+  pid_t pid = samizdat::testing::fork_child();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     execl(binary.c_str(), binary.c_str(), "run", scenario.c_str(), "--report", dir.c_str(), "--subject",
@@ -102,7 +103,7 @@ TEST(ScenarioRun, InterruptTearsTheTestbedDown) {
 
 TEST(ScenarioRun, StartupSweepRemovesNamespacesOfDeadRuns) {
   SKIP_WITHOUT_NETNS();
-  pid_t dead = fork();
+  pid_t dead = samizdat::testing::fork_child();
   if (dead == 0) _exit(0);
   ::waitpid(dead, nullptr, 0);
   const std::string name = "szc-" + std::to_string(dead) + "-leftover";

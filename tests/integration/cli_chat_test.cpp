@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "integration_support.hpp"
+#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 namespace {
@@ -14,7 +15,7 @@ class ChatProcess {
     int in_pipe[2], out_pipe[2];
     EXPECT_EQ(::pipe2(in_pipe, O_CLOEXEC), 0);
     EXPECT_EQ(::pipe2(out_pipe, O_CLOEXEC), 0);
-    pid_ = ::fork();
+    pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
       ::dup2(in_pipe[0], 0);
       ::dup2(out_pipe[1], 1);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "integration_support.hpp"
+#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 namespace {
@@ -167,7 +168,7 @@ TEST_F(CrashSafetyTest, ReceiverKilledTwentyTimesBetweenReceiveAndAckLosesAndRep
       sent.insert(text);
     }
     flush_all(io_, *alice);
-    pid_t pid = ::fork();
+    pid_t pid = samizdat::testing::fork_child();
     if (pid == 0) {
       int null = ::open("/dev/null", O_WRONLY);
       ::dup2(null, 1);

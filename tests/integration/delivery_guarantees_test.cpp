@@ -9,6 +9,7 @@
 
 #include "client/server_connection.hpp"
 #include "integration_support.hpp"
+#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 namespace {
@@ -165,7 +166,7 @@ TEST_F(DeliveryTest, ClientKilledAtRandomWhileReceivingLosesNothingAndShowsNothi
   std::mt19937 rng(std::random_device{}());
   Cli bob_cli(tmp_ / "bob");
   for (int attempt = 0; attempt < 6; ++attempt) {
-    pid_t pid = ::fork();
+    pid_t pid = samizdat::testing::fork_child();
     if (pid == 0) {
       int null = ::open("/dev/null", O_WRONLY);
       ::dup2(null, 1);

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "integration_support.hpp"
+#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 
@@ -107,7 +108,7 @@ class MultiEndpointServer {
     EXPECT_TRUE(network.ok());
     if (network.ok()) endpoints_ = network->endpoints;
     fs::path log = dir / "samizdatd.log";
-    pid_ = ::fork();
+    pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       ::dup2(fd, 1);

@@ -28,6 +28,7 @@
 
 #include "client/client.hpp"
 #include "client/network_config.hpp"
+#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 
@@ -87,7 +88,7 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
     ADD_FAILURE() << "pipe failed";
     return {};
   }
-  pid_t pid = ::fork();
+  pid_t pid = samizdat::testing::fork_child();
   if (pid == 0) {
     ::dup2(in_pipe[0], 0);
     ::dup2(out_pipe[1], 1);
@@ -164,7 +165,7 @@ class ServerProcess {
   void start() {
     ASSERT_LT(pid_, 0) << "already running";
     fs::path log = dir_ / "samizdatd.log";
-    pid_ = ::fork();
+    pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       ::dup2(fd, 1);

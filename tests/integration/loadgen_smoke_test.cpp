@@ -15,6 +15,8 @@
 #include <string>
 #include <thread>
 
+#include "support/fork_child.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -88,7 +90,7 @@ TEST(LoadGenerator, CtrlCStopsTheServerAndRemovesItsDirectory) {
   if (!fs::exists(loadgen_binary())) GTEST_SKIP() << "samizdat-loadgen is not built (SAMIZDAT_BENCH=OFF)";
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
-  pid_t child = ::fork();
+  pid_t child = samizdat::testing::fork_child();
   ASSERT_GE(child, 0);
   if (child == 0) {
     ::dup2(pipe_fds[1], 2);

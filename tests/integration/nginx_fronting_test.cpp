@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "integration_support.hpp"
+#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 namespace {
@@ -75,7 +76,7 @@ class NginxProcess {
   ~NginxProcess() { stop(); }
 
   void start() {
-    pid_ = ::fork();
+    pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
       int fd = ::open((dir_ / "stderr.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       ::dup2(fd, 1);

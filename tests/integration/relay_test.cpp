@@ -8,6 +8,7 @@
 
 #include "integration_support.hpp"
 #include "reach/bootstrap.hpp"
+#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 class Daemon {
  public:
   Daemon(std::vector<std::string> argv, fs::path log) : log_(std::move(log)) {
-    pid_ = ::fork();
+    pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
       int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       ::dup2(fd, 1);

@@ -13,12 +13,14 @@
 #include <thread>
 #include <vector>
 
+#include "support/fork_child.hpp"
+
 namespace samizdat::reach::testing {
 
 class ChildProcess {
  public:
   explicit ChildProcess(const std::vector<std::string>& argv) {
-    pid_ = fork();
+    pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
       std::vector<char*> args;
       for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));

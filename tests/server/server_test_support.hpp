@@ -29,6 +29,7 @@
 #include "reach/bootstrap.hpp"
 #include "samizdat/session.pb.h"
 #include "server/registration.hpp"
+#include "support/fork_child.hpp"
 #include "transport/message_channel.hpp"
 #include "transport/transport.hpp"
 #include "wire/message_codec.hpp"
@@ -97,12 +98,15 @@ class ServerProcess {
     std::string level = "--log-level", debug = "debug";
     char* argv[] = {binary.data(),   level.data(), debug.data(), run.data(),
                     dir_flag.data(), dir.data(),   nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
     auto log = (dir_ / ("server-" + std::to_string(++runs_) + ".log")).string();
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv, environ) != 0) throw std::runtime_error("spawn");
-    posix_spawn_file_actions_destroy(&actions);
+    pid_ = samizdat::testing::fork_child();
+    if (pid_ < 0) throw std::runtime_error("fork");
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(fd, 2);
+      ::execv(argv[0], argv);
+      ::_exit(127);
+    }
     log_ = log;
   }
 
