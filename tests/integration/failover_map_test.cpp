@@ -1,9 +1,24 @@
 // The RKN escalation: samizdatd listens on 127.1.0.1 (in the clients' bootstrap) and on
 // 127.2.0.1 (not in it). The operator publishes a network map listing 127.2.0.1, then
 // nftables blocks all of 127.1.0.0/16. With no user action the clients must learn the new
-// endpoint through one map channel and deliver the next message: in-band (a map offered
-// before the block), an HTTPS mirror (a real nginx on 127.3.0.1) or DNS TXT (a real
-// dnsmasq on 127.3.0.2:53, named by /etc/resolv.conf in a private mount namespace).
+// endpoint through one map channel and deliver the next message: (a) in-band (a map offered
+// before the block), (b) an HTTPS mirror (a real nginx on 127.3.0.1), (c) DNS TXT (a real
+// dnsmasq on 127.3.0.2:53, named by /etc/resolv.conf in a private mount namespace) or
+// (d) a contact's message.
+//
+// (d) in detail, the most realistic setup this one-host harness allows: a map request needs a
+// route both ways, so the contact exchange has to happen while some route still works.
+// Alice runs a long-lived chat session opened while v1 was published (the server offers its
+// map once per session, so her session never hears of v2), her v1 names no mirror and no DNS
+// name, and her only endpoint is inside the /16 the censor is about to block. The operator
+// publishes v2 (127.2.0.1); Bob's phone reconnects (a new session: offered v2 in-band) and he
+// writes to her. His message carries his map digest; Alice's client asks him for v2 with a
+// control message, his client answers with the signed bytes, hers checks them (root,
+// signature, version, expiry) and keeps v2. Then 127.1.0.0/16 is blocked: without the
+// contact channel Alice is cut off (no map in-band, no mirror, no DNS, no relay); with it her
+// next message goes through 127.2.0.1. Zero user actions: the users only chat. Not covered
+// here: the exchange over a route the censor leaves open after the block (a relay abroad
+// needs a second network namespace with routing between them, which this harness lacks).
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/mount.h>
@@ -232,6 +247,66 @@ TEST_F(FailoverMap, RecoversThroughDnsTxtWhenTheMirrorIsDown) {
   ASSERT_TRUE(dns.fetch(kDnsName).ok()) << "dnsmasq does not answer";
   block_and_expect_recovery(std::string("network map v2 accepted from DNS ") + kDnsName);
   EXPECT_EQ(alice_->network_map()->map.version, 2u);
+}
+
+TEST_F(FailoverMap, RecoversThroughAContactsMessageWhenHerServerNeverOfferedTheNewMap) {
+  // v1: 127.1.0.1 only, no mirror, no DNS name.
+  publish();
+  start_clients();
+  ASSERT_TRUE(wait_for_map(1)) << logs_.text();
+  add_hidden_endpoint();
+  publish();  // v2 lists 127.2.0.1; running sessions were offered v1 and are not offered again
+  auto version = [](client::Client& c) { return c.network_map() ? c.network_map()->map.version : 0; };
+
+  // Later, Bob's phone reconnects (a network change): the new session is offered v2 in-band.
+  // (The server looks at the published file at most once a second.)
+  std::this_thread::sleep_for(1200ms);
+  bob_->disconnect();
+  for (int i = 0; i < 100 && version(*bob_) < 2; ++i) (void)run_on(io_, bob_->sync(50ms));
+  ASSERT_EQ(version(*bob_), 2u) << logs_.text();
+  ASSERT_EQ(version(*alice_), 1u) << "Alice's session must not have been offered v2\n" << logs_.text();
+
+  // Without the contact channel Alice has no way to 127.2.0.1: it is in no map she holds.
+  for (const auto& e : alice_->known_endpoints()) ASSERT_NE(e.host, "127.2.0.1");
+  ASSERT_TRUE(alice_->network_map()->map.mirrors.empty() && alice_->network_map()->map.dns_names.empty());
+
+  // Bob writes; both chat loops keep syncing. Alice learns v2 from Bob alone.
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(bob_->queue_text("alice", "did you see the news?").ok());
+  for (int i = 0; i < 200 && version(*alice_) < 2; ++i) {
+    (void)run_on(io_, bob_->sync(20ms));
+    (void)run_on(io_, alice_->sync(20ms));
+  }
+  double learned =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(version(*alice_), 2u) << logs_.text() << server_->log();
+  std::printf("[ contact ] Alice accepted map v2 %.0f ms after Bob queued his message\n", learned);
+  auto text = logs_.text();
+  EXPECT_NE(text.find("contact bob has network map v2 (we have v1): asking for it"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("sending network map v2 to contact alice"), std::string::npos) << text;
+  // Alice and Bob log into the same capture: the one in-band acceptance of v2 is Bob's.
+  auto count = [](const std::string& haystack, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(text, "network map v2 accepted from server"), 1u) << text;
+  EXPECT_EQ(count(text, "network map v2 accepted from contact bob"), 1u) << text;
+
+  // The request and the reply are control messages: neither user sees them.
+  auto alice_sees = alice_->history("bob");
+  auto bob_sees = bob_->history("alice");
+  ASSERT_TRUE(alice_sees.ok() && bob_sees.ok());
+  for (const auto* history : {&*alice_sees, &*bob_sees}) {
+    for (const auto& m : *history) EXPECT_FALSE(m.body.empty());
+  }
+  EXPECT_EQ(alice_sees->size(), 2u);  // "before the block" and Bob's question
+
+  block_and_expect_recovery("network map v2 accepted from contact bob");
+  EXPECT_EQ(alice_->network_map()->map.version, 2u);
+  // One request for one digest: later messages carrying the same digest ask nothing more.
+  EXPECT_EQ(count(logs_.text(), "asking for it"), 1u) << logs_.text();
 }
 
 }  // namespace
