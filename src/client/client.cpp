@@ -165,8 +165,14 @@ asio::awaitable<Result<ServerConnection*>> Client::connect(bool as_device) {
   transport::DialOptions dial_options;
   if (as_device) dial_options.client_static = device_key_;
   auto health = health_;
-  reach::AttemptObserver observer = [health](const reach::AttemptReport& report) {
-    if (report.ok) {
+  reach::AttemptObserver observer = [this, health](const reach::AttemptReport& report) {
+    if (report.suspect) {
+      // Saved at once: the command may be stopped (Ctrl-C, a deadline, SIGKILL) before this
+      // attempt ends. Suspect reports come only while race_dial runs, so `this` is alive.
+      spdlog::info("endpoint {} is suspect: {}", report.endpoint.to_uri(), report.reason);
+      health->record_suspect(report.endpoint, report.failure, unix_millis());
+      save_health();
+    } else if (report.ok) {
       health->record_success(report.endpoint, static_cast<std::uint32_t>(report.elapsed.count()),
                              unix_millis());
     } else {
@@ -176,6 +182,8 @@ asio::awaitable<Result<ServerConnection*>> Client::connect(bool as_device) {
     }
   };
   reach::RaceOptions race_options = options_.race;
+  // --timeout bounds each attempt too, so a short command still classifies what it tried.
+  race_options.attempt_timeout = std::min(race_options.attempt_timeout, options_.timeout);
   reach::AttemptObserver first_observer = observer;
   auto race = co_await reach::race_dial(executor_, std::move(candidates), std::move(dial_options),
                                         race_options, std::move(first_observer));
