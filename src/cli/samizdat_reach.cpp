@@ -40,11 +40,12 @@ std::string when(std::int64_t unix_ms) {
   return buffer;
 }
 
-// "ok", "untried", "failing", "backing off": the state people need, with why.
+// "ok", "untried", "failing", "backing off", "suspect": the state people need, with why.
 std::string state_of(const reach::EndpointHealth* h, std::int64_t now) {
+  if (h && h->in_backoff(now)) return "backing-off";
+  if (h && h->consecutive_failures > 0) return "failing";
+  if (h && h->suspect()) return "suspect";
   if (!h || (h->successes == 0 && h->failures == 0)) return "untried";
-  if (h->in_backoff(now)) return "backing-off";
-  if (h->consecutive_failures > 0) return "failing";
   return "ok";
 }
 
@@ -77,7 +78,8 @@ int cmd_status(client::Client& c, bool json_output) {
                {"failure_class", h ? std::string(reach::to_string(h->last_failure)) : "ok"},
                {"reason", h ? h->reason : ""},
                {"backoff_until_ms", h && h->in_backoff(now) ? h->next_attempt_ms : 0},
-               {"latency_ms", h ? h->latency_ms : 0}};
+               {"latency_ms", h ? h->latency_ms : 0},
+               {"suspect_since_ms", h ? h->suspect_since_ms : 0}};
       std::cout << out.dump() << std::endl;
       continue;
     }
@@ -88,6 +90,11 @@ int cmd_status(client::Client& c, bool json_output) {
       std::cout << "\n       " << h->consecutive_failures << " failure(s) in a row, last "
                 << when(h->last_failure_ms) << ": " << reach::to_string(h->last_failure) << " (" << h->reason
                 << ")";
+    }
+    if (h && h->suspect()) {
+      std::cout << "\n       suspect since " << when(h->suspect_since_ms) << ": looked like "
+                << reach::to_string(h->suspect_class)
+                << " (no answer, and the attempt was cut short); tried after the others";
     }
     if (h && h->in_backoff(now)) {
       std::cout << "\n       not dialled again before " << when(h->next_attempt_ms) << " (in "
