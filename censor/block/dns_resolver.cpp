@@ -66,6 +66,7 @@ Status DnsResolver::launch() {
             "--addn-hosts=" + options_.work_dir + "/dns-hosts"};
   for (const auto& domain : options_.poisoned)
     argv.push_back("--address=/" + domain + "/" + options_.sinkhole);
+  for (const auto& record : options_.txt_records) argv.push_back("--txt-record=" + record);
   process_ = SZ_TRY(BackgroundProcess::start(argv, options_.work_dir + "/dnsmasq.out", options_.censor_ns));
   // dnsmasq binds within milliseconds; a short wait avoids a first query racing the bind.
   for (int i = 0; i < 20; ++i) {
@@ -85,6 +86,31 @@ Status DnsResolver::set_record(const std::string& name, const std::string& addre
   SZ_CHECK(write_hosts());
   process_.signal(SIGHUP);
   return {};
+}
+
+Result<std::size_t> DnsResolver::serve_txt_records(const std::string& dnsmasq_snippet_file) {
+  std::ifstream in(dnsmasq_snippet_file);
+  if (!in) return make_error(Errc::not_found, "cannot read DNS TXT records from " + dnsmasq_snippet_file);
+  std::vector<std::string> records;
+  std::string line;
+  constexpr std::string_view kPrefix = "txt-record=";
+  while (std::getline(in, line)) {
+    if (line.empty() || line.front() == '#') continue;
+    if (!line.starts_with(kPrefix) || line.size() > 4096 || records.size() >= 1024) {
+      return make_error(Errc::malformed,
+                        dnsmasq_snippet_file + " has a line that is not a txt-record (or too many)");
+    }
+    std::string record = line.substr(kPrefix.size());
+    const auto comma = record.find(',');
+    if (comma == std::string::npos || !is_plain_domain(record.substr(0, comma))) {
+      return make_error(Errc::malformed,
+                        dnsmasq_snippet_file + ": txt-record needs NAME,TEXT with a plain name");
+    }
+    records.push_back(std::move(record));
+  }
+  options_.txt_records = std::move(records);
+  SZ_CHECK(launch());
+  return options_.txt_records.size();
 }
 
 Status DnsResolver::poison(const std::vector<std::string>& domains) {

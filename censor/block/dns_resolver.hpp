@@ -17,6 +17,7 @@ struct DnsOptions {
   std::string listen_address;                  // the censor's service address
   std::map<std::string, std::string> records;  // name -> IPv4 address
   std::vector<std::string> poisoned;           // domains answered with sinkhole
+  std::vector<std::string> txt_records;        // "name,text" (dnsmasq --txt-record)
   std::string sinkhole = "0.0.0.0";
   std::string work_dir;  // hosts file and query log live here
 };
@@ -28,6 +29,11 @@ class DnsResolver {
   Status set_record(const std::string& name, const std::string& address);
   // Adds domains to the poison list (restarts dnsmasq: its --address options are fixed at start).
   Status poison(const std::vector<std::string>& domains);
+  // Serves the TXT records of a dnsmasq snippet (`txt-record=NAME,TEXT` lines, e.g. what
+  // `samizdatd map publish` writes), replacing those served before (restarts dnsmasq). The
+  // censor's resolver resolves recursively, so an operator's zone reaches the clients this
+  // way unless the censor poisons the name. Returns how many records it serves.
+  Result<std::size_t> serve_txt_records(const std::string& dnsmasq_snippet_file);
   [[nodiscard]] const std::vector<std::string>& poisoned() const { return options_.poisoned; }
   [[nodiscard]] std::string query_log_path() const { return options_.work_dir + "/dnsmasq.log"; }
   void stop() { process_.stop(); }

@@ -303,7 +303,7 @@ Status RunReport::write(const std::string& dir) const {
      << "set ytics nomirror\nset key outside bottom center horizontal\nset grid\n";
   int arrow = 1;
   for (const auto& t : timeline) {
-    if (t.kind != "event" && t.kind != "escalation" && t.kind != "move") continue;
+    if (t.kind != "event" && t.kind != "escalation" && t.kind != "move" && t.kind != "publish_map") continue;
     gp << "set arrow " << arrow++ << " from " << t.t_s << ", graph 0 to " << t.t_s
        << ", graph 1 nohead dt 2 lc rgb '#888888'\n";
     std::string label = t.detail.substr(0, 28);

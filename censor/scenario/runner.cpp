@@ -109,6 +109,18 @@ class ScenarioRun {
              {"mailbox", sc_.messages.mailbox},
              {"listen_addr", "0.0.0.0"},
              {"service_addresses", join(sc_.service.addresses, " ")}};
+    // Addresses a publish_map event announces later: the server listens on them from the
+    // start, but they are not in what clients get before the block (the bootstrap).
+    std::vector<std::string> published_later, bootstrap;
+    for (const auto& e : sc_.events) {
+      if (e.action == "publish_map") published_later.push_back(e.address);
+    }
+    for (const auto& a : sc_.service.addresses) {
+      if (std::find(published_later.begin(), published_later.end(), a) == published_later.end())
+        bootstrap.push_back(a);
+    }
+    vars_["bootstrap_addresses"] = join(bootstrap, " ");
+    vars_["published_addresses"] = join(published_later, " ");
     for (const auto& [name, value] : subject_.vars) vars_[name] = SZ_TRY(expand(value, vars_));
     return {};
   }
@@ -470,6 +482,8 @@ class ScenarioRun {
         if (auto s = dns_->set_record(sc_.service.dns_name, e.address); !s) note("error", s.error().message);
       }
       note("move", "service announces " + e.address);
+    } else if (e.action == "publish_map") {
+      publish_map(e);
     } else if (e.action == "poison_dns") {
       auto s = dns_->poison(e.domains);
       note(s ? "event" : "error",
@@ -487,6 +501,54 @@ class ScenarioRun {
                         dump->updated + ") to be applied in " + std::to_string(e.delay_s) + " s");
       pending_registry_.push_back({now_s() + e.delay_s, e, *dump});
     }
+  }
+
+  // The operator announces a new address. Every subject's public announcement (and the
+  // service's DNS name) points there, as for "move"; a subject with a network map also
+  // runs its publish command on the service host (a new signed map, offered in-band by the
+  // running server) and the resolver serves the map's DNS TXT records.
+  void publish_map(const ScenarioEvent& e) {
+    {
+      std::lock_guard lock(mutex_);
+      announced_address_ = e.address;
+    }
+    if (!sc_.service.dns_name.empty()) {
+      if (auto s = dns_->set_record(sc_.service.dns_name, e.address); !s) note("error", s.error().message);
+    }
+    if (subject_.publish_map.empty()) {
+      note("publish_map", "operator announces " + e.address + " (this subject has no network map)");
+      return;
+    }
+    auto cmd = command_for(subject_.publish_map, {{"address", e.address}, {"server_addr", e.address}});
+    if (!cmd) {
+      note("error", "publish_map: " + cmd.error().message);
+      return;
+    }
+    const auto started = Clock::now();
+    auto out = run(shell(*cmd), {.timeout = std::chrono::seconds(30), .netns = host_ns(sc_.service.host)});
+    {
+      std::ofstream log(options_.report_dir + "/publish.log", std::ios::app);
+      log << "## publish_map " << e.address << " at " << now_s() << " s (exit "
+          << (out ? std::to_string(out->exit_code) : out.error().message) << ")\n$ " << *cmd << "\n"
+          << (out ? out->out + out->err : std::string()) << "\n";
+    }
+    if (!out || out->exit_code != 0) {
+      note("error", "publish_map " + e.address + " failed (see " + options_.report_dir + "/publish.log)");
+      return;
+    }
+    const double took_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    std::string detail = "operator publishes a network map with " + e.address + " (in-band";
+    if (!subject_.map_dns_records.empty()) {
+      auto file = command_for(subject_.map_dns_records, {{"address", e.address}});
+      auto served = file ? dns_->serve_txt_records(*file) : Result<std::size_t>(file.error());
+      if (served) {
+        detail += ", DNS TXT: " + std::to_string(*served) + " records";
+      } else {
+        note("error",
+             "publish_map: the resolver cannot serve the map's TXT records: " + served.error().message);
+      }
+    }
+    note("publish_map", detail + "; " + std::to_string(static_cast<int>(took_ms)) + " ms)");
   }
 
   void apply_registry(const ScenarioEvent& e, const RegistryDump& dump) {

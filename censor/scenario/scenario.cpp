@@ -139,6 +139,8 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
       subject.fetch = (*t)["fetch"].value_or(std::string());
       subject.requires_files = strings((*t)["requires"]);
       subject.user_can_switch_address = (*t)["user_can_switch_address"].value_or(false);
+      subject.publish_map = (*t)["publish_map"].value_or(std::string());
+      subject.map_dns_records = (*t)["map_dns_records"].value_or(std::string());
       if (const auto* vars = (*t)["vars"].as_table()) {
         for (const auto& [name, value] : *vars) {
           if (auto v = value.value<std::string>()) subject.vars[std::string(name.str())] = *v;
@@ -198,9 +200,12 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
       e.domains = strings((*t)["domains"]);
       e.text = (*t)["text"].value_or(std::string());
       if (e.action == "registry" && e.file.empty()) return bad(path, "registry event needs file");
-      if (e.action == "move" && !parse_ipv4(e.address)) return bad(path, "move event needs an IPv4 address");
-      if (e.action != "registry" && e.action != "move" && e.action != "poison_dns" && e.action != "note") {
-        return bad(path, "event action must be registry, move, poison_dns or note, not '" + e.action + "'");
+      if ((e.action == "move" || e.action == "publish_map") && !parse_ipv4(e.address))
+        return bad(path, e.action + " event needs an IPv4 address");
+      if (e.action != "registry" && e.action != "move" && e.action != "publish_map" &&
+          e.action != "poison_dns" && e.action != "note") {
+        return bad(path, "event action must be registry, move, publish_map, poison_dns or note, not '" +
+                             e.action + "'");
       }
       s.events.push_back(std::move(e));
     }

@@ -49,6 +49,12 @@ struct SubjectSpec {
   // A person can look up the service's newest address and reconfigure by hand; each time
   // that is needed it counts as a user action (Samizdat must need none).
   bool user_can_switch_address = false;
+  // "publish_map" events: the operator's command (run on the service host, {address} = the
+  // new endpoint's address) that adds the endpoint to the signed network map and publishes
+  // it (in-band: the running server offers it), and the dnsmasq TXT snippet it writes,
+  // which the resolver then serves (the DNS channel). Empty: the subject has no map.
+  std::string publish_map;
+  std::string map_dns_records;
   std::map<std::string, std::string> vars;  // extra {placeholders}
 };
 
@@ -76,12 +82,15 @@ struct MessagesSpec {
 
 struct ScenarioEvent {
   double at_s = 0;
-  std::string action;  // "registry", "move", "poison_dns", "note"
+  // "registry", "move", "publish_map" (the operator announces a new address: a new signed
+  // map for subjects that have one, a public announcement a person can act on otherwise),
+  // "poison_dns", "note"
+  std::string action;
   std::string file;    // registry: the dump.csv (relative to the scenario file)
   double delay_s = 0;  // registry: applied this long after the event (RKN's lag)
   BlockAction block = BlockAction::drop;
   bool poison_domains = true;        // registry: also poison the dump's domains in DNS
-  std::string address;               // move: the address the service announces now
+  std::string address;               // move, publish_map: the address the service announces now
   std::vector<std::string> domains;  // poison_dns
   std::string text;                  // note
 };
