@@ -52,6 +52,41 @@ sender = "client"
   EXPECT_NE(s.error().message.find("outside"), std::string::npos);
 }
 
+TEST(ScenarioFile, PublishMapEventsNeedAnAddressAndReachTheSubject) {
+  const std::string base = R"(
+[[host]]
+name = "client"
+side = "inside"
+addresses = ["10.10.0.2"]
+[[host]]
+name = "srv"
+addresses = ["203.0.113.10"]
+[service]
+host = "srv"
+addresses = ["203.0.113.10", "192.0.2.10"]
+[subject.samizdat]
+server = "a"
+send = "b"
+receive = "c"
+publish_map = "publish {address}"
+map_dns_records = "{report_dir}/txt.conf"
+[messages]
+sender = "client"
+)";
+  auto s = parse_scenario(base + "[[event]]\nat_s = 3\naction = \"publish_map\"\naddress = \"192.0.2.10\"\n",
+                          "inline.toml");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(s->events.size(), 1u);
+  EXPECT_EQ(s->events[0].action, "publish_map");
+  EXPECT_EQ(s->events[0].address, "192.0.2.10");
+  EXPECT_EQ(s->subject("samizdat")->publish_map, "publish {address}");
+  EXPECT_EQ(s->subject("samizdat")->map_dns_records, "{report_dir}/txt.conf");
+  auto missing = parse_scenario(base + "[[event]]\nat_s = 3\naction = \"publish_map\"\n", "inline.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("publish_map event needs an IPv4 address"), std::string::npos)
+      << missing.error().message;
+}
+
 TEST(ScenarioFile, ReportsTomlSyntaxErrorsWithTheirPosition) {
   auto s = parse_scenario("name = \n", "broken.toml");
   ASSERT_FALSE(s.ok());
