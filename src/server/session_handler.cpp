@@ -318,7 +318,8 @@ Result<std::vector<store::NewEnvelope>> SessionHandler::parse_send(const wire::S
                                                   std::to_string(limits.max_envelope_bytes) +
                                                   " bytes: send large content as an attachment");
     }
-    if (!context_.keys.find_device_by_mailbox(mailbox).ok()) {
+    bool registered = SZ_TRY(context_.keys.is_registered(mailbox));
+    if (!registered) {
       return make_error(Errc::not_found,
                         "no device is registered at mailbox " + store::describe_mailbox(mailbox));
     }

@@ -59,6 +59,9 @@ class KeyDirectory {
   // Synchronous reads; not_found when there is no such device.
   virtual Result<DeviceRecord> find_device_by_noise_key(const PublicKey& noise_static_key) = 0;
   virtual Result<DeviceRecord> find_device_by_mailbox(const MailboxId& mailbox) = 0;
+  // Whether a device is registered at `mailbox`. Devices are never unregistered, so a yes
+  // may be answered from memory: the per-envelope check of a send costs no SQLite read.
+  virtual Result<bool> is_registered(const MailboxId& mailbox) = 0;
   // Every device of an account, by device id (empty when none).
   virtual Result<std::vector<DeviceRecord>> find_devices_by_identity(const PublicKey& identity_key) = 0;
 

@@ -93,6 +93,22 @@ TEST_F(KeyDirectoryTest, RegisteredDeviceIsFoundByNoiseKeyMailboxAndIdentity) {
   EXPECT_TRUE(keys().find_devices_by_identity(key_of(0xbb))->empty());
 }
 
+TEST_F(KeyDirectoryTest, IsRegisteredAnswersForCommittedRegistrationsAndSurvivesReopening) {
+  EXPECT_FALSE(*keys().is_registered(mailbox_of(1)));  // a miss is never remembered as a no
+  ASSERT_TRUE(register_now(keys(), device(1, 0xaa, 1, 0x11)).ok());
+  EXPECT_TRUE(*keys().is_registered(mailbox_of(1)));
+  EXPECT_FALSE(*keys().is_registered(mailbox_of(2)));
+  // A refused registration leaves the mailbox unregistered.
+  EXPECT_FALSE(register_now(keys(), device(2, 0xbb, 1, 0x11)).ok());  // noise key taken
+  EXPECT_FALSE(*keys().is_registered(mailbox_of(2)));
+  // After a restart the answer comes from the database.
+  store_.reset();
+  store_ = open_store(dir_.path() / "server.db");
+  ASSERT_TRUE(store_);
+  EXPECT_TRUE(*keys().is_registered(mailbox_of(1)));
+  EXPECT_FALSE(*keys().is_registered(mailbox_of(2)));
+}
+
 TEST_F(KeyDirectoryTest, ReRegistrationReplacesTheNoiseKeyButNobodyCanTakeAnotherDevicesMailboxOrKey) {
   ASSERT_TRUE(register_now(keys(), device(1, 0xaa, 1, 0x11)).ok());
   ASSERT_TRUE(register_now(keys(), device(1, 0xaa, 1, 0x21)).ok());  // the device rotated its transport key

@@ -15,15 +15,19 @@ GroupCommitWriter::~GroupCommitWriter() { stop(); }
 
 void GroupCommitWriter::submit(std::unique_ptr<WriteRequest> request) {
   bool closed = false;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     closed = stopping_;
     if (!closed && queue_.size() < options_.max_pending_requests) {
       queue_.push_back(std::move(request));
-      if (queue_.size() == 1) wake_.notify_one();
-      return;
+      wake = queue_.size() == 1 && writer_idle_;
+      request = nullptr;
     }
   }
+  // Notified outside the lock: the woken writer must not block at once on the mutex we hold.
+  if (wake) wake_.notify_one();
+  if (!request) return;
   request->finish(make_error(Errc::unavailable, closed ? "the store is closed: the server is shutting down"
                                                        : "the store is overloaded (too many pending "
                                                          "writes): retry in a moment"));
@@ -40,23 +44,30 @@ void GroupCommitWriter::stop() {
 }
 
 void GroupCommitWriter::run() {
+  // The lock is held only to swap the queue: every allocation and free of requests (whose
+  // memory belongs to the session threads' malloc arenas) happens outside it, so a session
+  // thread calling submit() never waits behind the writer's housekeeping.
+  std::vector<std::unique_ptr<WriteRequest>> pending;
   std::vector<std::unique_ptr<WriteRequest>> batch;
   for (;;) {
-    {
+    if (pending.empty()) {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && !stopping_) {
+        writer_idle_ = true;
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        writer_idle_ = false;
+      }
       if (queue_.empty()) return;  // stopping and drained
       // Take whatever has accumulated while the previous batch was being synced: under
-      // load the batch grows by itself, with no timer adding latency when idle.
-      std::size_t n = std::min(queue_.size(), options_.max_requests_per_transaction);
-      batch.clear();
-      batch.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+      // load the batch grows by itself; when idle a lone request commits at once (no timer).
+      pending.swap(queue_);
     }
+    std::size_t n = std::min(pending.size(), options_.max_requests_per_transaction);
+    batch.assign(std::make_move_iterator(pending.begin()),
+                 std::make_move_iterator(pending.begin() + static_cast<std::ptrdiff_t>(n)));
+    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
     commit_batch(batch);
+    batch.clear();
   }
 }
 

@@ -5,7 +5,6 @@
 
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -94,8 +93,9 @@ class GroupCommitWriter {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::unique_ptr<WriteRequest>> queue_;
+  std::vector<std::unique_ptr<WriteRequest>> queue_;  // swapped out whole by the writer
   bool stopping_ = false;
+  bool writer_idle_ = false;  // waiting on wake_: a submit to an empty queue must notify
   std::thread thread_;
 };
 

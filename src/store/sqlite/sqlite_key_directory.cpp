@@ -109,10 +109,35 @@ void SqliteKeyDirectory::register_device(DeviceRecord device, DoneCallback done)
         SZ_CHECK(upsert->run("registering a device"));
         return true;
       },
-      [done = std::move(done)](Result<bool> result) {
+      [this, mailbox = device.mailbox, done = std::move(done)](Result<bool> result) {
         if (!result.ok()) return done(std::move(result).error());
+        remember_registered(mailbox);  // committed: sends to it need no lookup from now on
         done(Status{});
       }));
+}
+
+void SqliteKeyDirectory::remember_registered(const MailboxId& mailbox) {
+  // Bounded: 16 shards of at most 16,384 mailboxes (~16 MiB in all); a full shard starts
+  // over and refills from lookups.
+  constexpr std::size_t kMaxPerShard = 16'384;
+  auto& shard = registered_shard(mailbox);
+  std::lock_guard lock(shard.mutex);
+  if (shard.mailboxes.size() >= kMaxPerShard) shard.mailboxes.clear();
+  shard.mailboxes.insert(mailbox);
+}
+
+Result<bool> SqliteKeyDirectory::is_registered(const MailboxId& mailbox) {
+  {
+    auto& shard = registered_shard(mailbox);
+    std::lock_guard lock(shard.mutex);
+    if (shard.mailboxes.contains(mailbox)) return true;
+  }
+  auto db = SZ_TRY(readers_.acquire());
+  auto stmt = SZ_TRY(db->prepare("SELECT 1 FROM devices WHERE mailbox = ?1"));
+  stmt->bind(1, ByteView(mailbox));
+  bool found = SZ_TRY(stmt->step("looking up a device"));
+  if (found) remember_registered(mailbox);
+  return found;
 }
 
 Result<DeviceRecord> SqliteKeyDirectory::find_device_by_noise_key(const PublicKey& noise_static_key) {

@@ -122,6 +122,11 @@ Status prepare_database(Connection& db, const std::filesystem::path& file, bool 
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& file,
                                                        SqliteStoreOptions options) {
+  // Memory statistics make every SQLite allocation take one process-wide mutex, shared by
+  // the writer and all readers: a thread descheduled while holding it stalls the others.
+  // Only possible before SQLite initializes; later calls are refused harmlessly.
+  static std::once_flag no_memstatus;
+  std::call_once(no_memstatus, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto impl = std::make_unique<Impl>();
   impl->file = file;
   impl->lock_fd = SZ_TRY(lock_database_file(file));
