@@ -87,7 +87,8 @@ class Samizdatd {
 };
 
 // nginx from tests/integration/nginx/fronting.conf.in, listening on the CDN address and
-// connecting to the origin from its back-side address.
+// connecting to the origin from its back-side address. One process (master_process off), so
+// killing it leaves no worker holding the port for the next test.
 class CdnNginx {
  public:
   CdnNginx(const fs::path& dir, const std::string& upstream) : dir_(dir) {
@@ -114,7 +115,7 @@ class CdnNginx {
       std::string prefix = dir_.string() + "/", conf = (dir_ / "nginx.conf").string(),
                   log = (dir_ / "error.log").string();
       ::execl(kNginx, kNginx, "-p", prefix.c_str(), "-c", conf.c_str(), "-e", log.c_str(), "-g",
-              "daemon off;", static_cast<char*>(nullptr));
+              "daemon off; master_process off;", static_cast<char*>(nullptr));
       ::_exit(127);
     }
     auto deadline = std::chrono::steady_clock::now() + 20s;
