@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "censor/block/dns_resolver.hpp"
 #include "testbed.hpp"
@@ -41,6 +42,39 @@ TEST(DnsPoisoning, SinkholesListedDomainsAndLeavesOthersAlone) {
   bed.serve("server", {"bystander", "--listen", "0.0.0.0:7777"}, 7777);
   auto moved = bed.client({"check", "--server", "shop.example:7777", "--timeout", "1.5"});
   EXPECT_EQ(moved.exit_code, 0) << moved.err;
+  resolver->stop();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DnsPoisoning, ServesAnOperatorsTxtRecordsAndRefusesJunkSnippets) {
+  SKIP_WITHOUT_NETNS();
+  Testbed bed;
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("szc-dns-txt-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  DnsOptions options;
+  options.censor_ns = bed.censor_ns();
+  options.listen_address = Topology::kCensorServiceAddress;
+  options.work_dir = dir;
+  auto resolver = DnsResolver::start(options);
+  ASSERT_TRUE(resolver.ok()) << resolver.error().message;
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+    return dir + "/" + name;
+  };
+  // What `samizdatd map publish` writes (dnsmasq-txt.conf).
+  auto served = resolver->serve_txt_records(
+      write("good.conf", "txt-record=cfg.example,szm1.0.2.AAAA\ntxt-record=cfg.example,szm1.1.2.BBBB\n"));
+  ASSERT_TRUE(served.ok()) << served.error().message;
+  EXPECT_EQ(*served, 2u);
+  auto junk = resolver->serve_txt_records(write("junk.conf", "server=/example/8.8.8.8\n"));
+  ASSERT_FALSE(junk.ok());
+  EXPECT_EQ(junk.error().code, Errc::malformed);
+  auto bad_name =
+      resolver->serve_txt_records(write("name.conf", "txt-record=cfg.example --conf-file=/etc/passwd,x\n"));
+  ASSERT_FALSE(bad_name.ok());
+  EXPECT_NE(bad_name.error().message.find("plain name"), std::string::npos) << bad_name.error().message;
+  EXPECT_EQ(resolver->serve_txt_records(dir + "/missing.conf").error().code, Errc::not_found);
   resolver->stop();
   std::filesystem::remove_all(dir);
 }
