@@ -185,8 +185,9 @@ asio::awaitable<Result<bool>> MapKeeper::refresh_out_of_band(asio::any_io_execut
     race->wake.expires_at(deadline);
     co_await race->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   }
-  if (!race->won && race->running > 0) {
-    spdlog::info("no map channel answered within {} ms ({} still silent)", timeout.count(), race->running);
+  if (!race->won) {
+    spdlog::info("no map channel gave a newer map within {} ms ({} of {} still silent, cancelled)",
+                 timeout.count(), race->running, channels.size());
   }
   co_return race->won;
 }
