@@ -92,13 +92,20 @@ TEST_F(CrashSafetyTest, EveryMessageArrivesExactlyOnceAcrossTwentyServerCrashesU
     ASSERT_FALSE(HasFatalFailure());
   }
 
-  // The crasher: SIGKILL at a random moment, restart at once or after a short pause.
+  // The crasher: SIGKILL at a random moment, restart at once or after a short pause. Each
+  // life of the server first sees at least one acknowledged send (bounded wait), so every
+  // crash lands in a running conversation even when sanitizers or a loaded machine make
+  // the restart slow; the moment of the kill after that is random.
   std::atomic<int> crashes{0};
   std::atomic<bool> stop{false};
+  std::atomic<std::size_t> acknowledged{0};
   std::thread crasher([&] {
     std::mt19937 rng(std::random_device{}());
     while (crashes.load() < kServerCrashes && !stop.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 300));
+      const std::size_t before = acknowledged.load();
+      for (int waited = 0; waited < 1000 && acknowledged.load() == before && !stop.load(); ++waited)
+        std::this_thread::sleep_for(10ms);
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 300));
       server_->kill();
       crashes.fetch_add(1);
       std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 60));
@@ -109,7 +116,6 @@ TEST_F(CrashSafetyTest, EveryMessageArrivesExactlyOnceAcrossTwentyServerCrashesU
   // The load: every pair sends one message and receives what is there, round after round,
   // whatever state the server is in (bounded by the crash count and a round limit).
   std::vector<std::set<std::string>> sent(kPairs);
-  std::size_t acknowledged = 0;
   for (int round = 0; round < 5000 && crashes.load() < kServerCrashes; ++round) {
     for (int i = 0; i < kPairs; ++i) {
       std::string text = "pair " + std::to_string(i) + " message " + std::to_string(round);
@@ -135,9 +141,9 @@ TEST_F(CrashSafetyTest, EveryMessageArrivesExactlyOnceAcrossTwentyServerCrashesU
     total += sent[i].size();
   }
   std::cout << "server crashes: " << crashes.load() << ", messages: " << total
-            << ", acknowledged while crashing: " << acknowledged << "\n";
+            << ", acknowledged while crashing: " << acknowledged.load() << "\n";
   // The run must have exercised acknowledgements between crashes, not just a dead server.
-  EXPECT_GT(acknowledged, static_cast<std::size_t>(kServerCrashes));
+  EXPECT_GE(acknowledged.load(), static_cast<std::size_t>(kServerCrashes));
 
   // Nothing is left behind on the server for anyone.
   for (int i = 0; i < kPairs; ++i) {

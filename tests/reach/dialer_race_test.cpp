@@ -139,6 +139,9 @@ Outcome race(std::vector<transport::Endpoint> candidates, RaceOptions options, b
   }
   io.run();
   out.reports = *reports;
+  // The winner's stream holds timers of `io`: it must go before `io` does (ASan/UBSan
+  // caught the destructor touching the destroyed io_context's timer service).
+  if (out.result.ok()) out.result->stream.reset();
   return out;
 }
 

@@ -5,18 +5,23 @@
 #pragma once
 
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <csignal>
 
 namespace samizdat::testing {
 
-// fork(), and in the child: SIGKILL when the forking thread exits. Checking the parent
-// afterwards closes the window where the parent died before prctl() ran.
+// fork(), and in the child: SIGKILL when the test process's main thread exits. The kernel
+// ties PR_SET_PDEATHSIG to the forking *thread*, so a child forked from a helper thread
+// (the crash test's crasher restarts samizdatd from one) would die with that thread: such
+// children are left to their owners' destructors. Checking the parent afterwards closes
+// the window where the parent died before prctl() ran.
 inline pid_t fork_child() {
   const pid_t parent = ::getpid();
+  const bool main_thread = ::syscall(SYS_gettid) == parent;
   const pid_t pid = ::fork();
-  if (pid == 0) {
+  if (pid == 0 && main_thread) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);
   }
