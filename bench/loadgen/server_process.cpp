@@ -1,5 +1,6 @@
 #include "server_process.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -10,12 +11,14 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <regex>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -26,8 +29,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // Children to kill and directories to remove if we are interrupted. The signal handler
-// reads these without the lock and is not strictly async-signal-safe (remove_all); it is
-// best effort, and the process exits right after it.
+// only wakes cleanup_on_signal() through a pipe: the cleanup (waitpid with sleeps,
+// remove_all) allocates, which is not async-signal-safe (TSan reported it), so it runs on
+// its own thread under the lock.
 std::mutex g_mutex;
 std::vector<pid_t> g_children;
 std::vector<fs::path> g_dirs;
@@ -97,8 +101,20 @@ bool port_accepts(const transport::Endpoint& endpoint) {
   return false;
 }
 
-void handle_signal(int) {
-  // Best effort, then exit: the server gets SIGTERM (it also has a parent-death signal).
+int g_signal_pipe[2] = {-1, -1};
+
+void handle_signal(int signal_number) {
+  // write() is async-signal-safe; everything else happens in cleanup_on_signal().
+  const char byte = static_cast<char>(signal_number);
+  [[maybe_unused]] auto written = ::write(g_signal_pipe[1], &byte, 1);
+}
+
+// Best effort, then exit: the server gets SIGTERM (it also has a parent-death signal).
+void cleanup_on_signal() {
+  char byte = 0;
+  while (::read(g_signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  std::lock_guard lock(g_mutex);
   for (pid_t pid : g_children) ::kill(pid, SIGTERM);
   for (pid_t pid : g_children) {
     for (int i = 0; i < 100; ++i) {
@@ -121,6 +137,8 @@ void register_cleanup_target(pid_t pid, const fs::path& dir) { register_cleanup(
 void unregister_cleanup_target(pid_t pid, const fs::path& dir) { unregister_cleanup(pid, dir); }
 
 void install_cleanup_on_signal() {
+  if (::pipe2(g_signal_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  std::thread(cleanup_on_signal).detach();
   struct sigaction action {};
   action.sa_handler = handle_signal;
   sigemptyset(&action.sa_mask);
