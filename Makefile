@@ -46,7 +46,7 @@ test-asan: $(FUZZ_BUILD)/build.ninja
 
 test-tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
-	  -DSAMIZDAT_SANITIZE=thread -DSAMIZDAT_BENCH=OFF >/dev/null
+	  -DSAMIZDAT_SANITIZE=thread -DSAMIZDAT_BENCH=ON >/dev/null
 	cmake --build $(TSAN_BUILD) -j$(JOBS)
 	ctest --test-dir $(TSAN_BUILD) --output-on-failure -j$(JOBS) --timeout 900
 
