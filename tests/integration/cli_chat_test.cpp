@@ -15,13 +15,13 @@ class ChatProcess {
     int in_pipe[2], out_pipe[2];
     EXPECT_EQ(::pipe2(in_pipe, O_CLOEXEC), 0);
     EXPECT_EQ(::pipe2(out_pipe, O_CLOEXEC), 0);
+    const std::string path = program("samizdat").string();
     pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
       ::dup2(in_pipe[0], 0);
       ::dup2(out_pipe[1], 1);
       int null = ::open("/dev/null", O_WRONLY);
       ::dup2(null, 2);
-      std::string path = program("samizdat").string();
       ::execl(path.c_str(), path.c_str(), "--home", home.c_str(), "chat", contact.c_str(),
               static_cast<char*>(nullptr));
       ::_exit(127);

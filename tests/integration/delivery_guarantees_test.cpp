@@ -166,13 +166,13 @@ TEST_F(DeliveryTest, ClientKilledAtRandomWhileReceivingLosesNothingAndShowsNothi
   std::mt19937 rng(std::random_device{}());
   Cli bob_cli(tmp_ / "bob");
   for (int attempt = 0; attempt < 6; ++attempt) {
+    const std::string path = program("samizdat").string();
+    const std::string home = (tmp_ / "bob").string();
     pid_t pid = samizdat::testing::fork_child();
     if (pid == 0) {
       int null = ::open("/dev/null", O_WRONLY);
       ::dup2(null, 1);
       ::dup2(null, 2);
-      std::string path = program("samizdat").string();
-      std::string home = (tmp_ / "bob").string();
       ::execl(path.c_str(), path.c_str(), "--home", home.c_str(), "sync", static_cast<char*>(nullptr));
       ::_exit(127);
     }

@@ -108,12 +108,12 @@ class MultiEndpointServer {
     EXPECT_TRUE(network.ok());
     if (network.ok()) endpoints_ = network->endpoints;
     fs::path log = dir / "samizdatd.log";
+    const std::string path = program("samizdatd").string();
     pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
-      std::string path = program("samizdatd").string();
       ::execl(path.c_str(), path.c_str(), "run", "--dir", dir.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }

@@ -88,15 +88,13 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
     ADD_FAILURE() << "pipe failed";
     return {};
   }
+  const samizdat::testing::Argv args(argv);
   pid_t pid = samizdat::testing::fork_child();
   if (pid == 0) {
     ::dup2(in_pipe[0], 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    ::execv(args.path(), args.data());
     ::_exit(127);
   }
   ::close(out_pipe[1]);
@@ -165,13 +163,13 @@ class ServerProcess {
   void start() {
     ASSERT_LT(pid_, 0) << "already running";
     fs::path log = dir_ / "samizdatd.log";
+    const std::string path = program("samizdatd").string();
+    const std::string dir = dir_.string();
     pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
-      std::string path = program("samizdatd").string();
-      std::string dir = dir_.string();
       ::execl(path.c_str(), path.c_str(), "run", "--dir", dir.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }

@@ -90,12 +90,12 @@ TEST(LoadGenerator, CtrlCStopsTheServerAndRemovesItsDirectory) {
   if (!fs::exists(loadgen_binary())) GTEST_SKIP() << "samizdat-loadgen is not built (SAMIZDAT_BENCH=OFF)";
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
+  const std::string binary = loadgen_binary().string();
   pid_t child = samizdat::testing::fork_child();
   ASSERT_GE(child, 0);
   if (child == 0) {
     ::dup2(pipe_fds[1], 2);
     ::close(pipe_fds[0]);
-    std::string binary = loadgen_binary().string();
     const char* argv[] = {binary.c_str(), "--pairs", "5", "--duration", "30", "--warmup", "0", nullptr};
     ::execv(argv[0], const_cast<char* const*>(argv));
     ::_exit(127);

@@ -76,14 +76,14 @@ class NginxProcess {
   ~NginxProcess() { stop(); }
 
   void start() {
+    const std::string prefix = dir_.string() + "/", conf = (dir_ / "nginx.conf").string(),
+                      error_log = (dir_ / "error.log").string(), stderr_log = (dir_ / "stderr.log").string();
     pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
-      int fd = ::open((dir_ / "stderr.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      int fd = ::open(stderr_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
-      std::string prefix = dir_.string() + "/", conf = (dir_ / "nginx.conf").string(),
-                  log = (dir_ / "error.log").string();
-      ::execl(kNginx, kNginx, "-p", prefix.c_str(), "-c", conf.c_str(), "-e", log.c_str(), "-g",
+      ::execl(kNginx, kNginx, "-p", prefix.c_str(), "-c", conf.c_str(), "-e", error_log.c_str(), "-g",
               "daemon off;", static_cast<char*>(nullptr));
       ::_exit(127);
     }

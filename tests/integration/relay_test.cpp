@@ -17,15 +17,13 @@ namespace {
 class Daemon {
  public:
   Daemon(std::vector<std::string> argv, fs::path log) : log_(std::move(log)) {
+    const samizdat::testing::Argv args(std::move(argv));
     pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
       int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
+      ::execv(args.path(), args.data());
       ::_exit(127);
     }
   }

@@ -20,12 +20,10 @@ namespace samizdat::reach::testing {
 class ChildProcess {
  public:
   explicit ChildProcess(const std::vector<std::string>& argv) {
+    const samizdat::testing::Argv args(argv);
     pid_ = samizdat::testing::fork_child();
     if (pid_ == 0) {
-      std::vector<char*> args;
-      for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
+      execv(args.path(), args.data());
       _exit(127);
     }
   }

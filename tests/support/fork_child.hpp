@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <string>
+#include <vector>
 
 namespace samizdat::testing {
 
@@ -27,5 +29,25 @@ inline pid_t fork_child() {
   }
   return pid;
 }
+
+// An argv built in the parent. After fork() in a multithreaded test the child may only make
+// async-signal-safe calls (open, dup2, execv, _exit): another thread may have held the
+// allocator's lock at the fork, and a child that allocates then hangs before exec (seen
+// under ASan: a restarted samizdatd that never started).
+class Argv {
+ public:
+  explicit Argv(std::vector<std::string> args) : strings_(std::move(args)) {
+    for (auto& s : strings_) pointers_.push_back(s.data());
+    pointers_.push_back(nullptr);
+  }
+  Argv(const Argv&) = delete;
+  Argv& operator=(const Argv&) = delete;
+  const char* path() const { return pointers_.front(); }
+  char* const* data() const { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> pointers_;
+};
 
 }  // namespace samizdat::testing
