@@ -62,9 +62,12 @@ fuzz-smoke: $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_targets
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz -j$(JOBS)
 
-# The long campaign: FUZZ_SECONDS per target (default here 600), one after another.
-fuzz:
-	$(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=$${FUZZ_SECONDS:-600}
+# The long campaign (not in CI): every target FUZZ_SECONDS (default here 600) on its own
+# core, then the inputs with new coverage merged into tests/fuzz/corpus/ (replayed by
+# `make test`). FUZZ_TARGETS="a b" runs only those. Summary: $(FUZZ_BUILD)/fuzz-campaign/summary.md
+fuzz: $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_targets
+	JOBS=$(JOBS) scripts/fuzz-campaign $(FUZZ_BUILD) $${FUZZ_SECONDS:-600} $(FUZZ_TARGETS)
 
 bench: build
 	cmake --build $(BUILD) -j$(JOBS) --target benchmarks
