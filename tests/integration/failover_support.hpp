@@ -299,8 +299,11 @@ inline std::string private_resolv_conf(const std::string& name_server) {
       return std::string("mount --make-rprivate /: ") + std::strerror(errno);
     static const fs::path file = fs::temp_directory_path() / ("samizdat-resolv-" + std::to_string(::getpid()));
     std::ofstream(file) << "nameserver " << name_server << "\n";
-    if (::mount(file.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) != 0)
-      return std::string("bind-mount /etc/resolv.conf: ") + std::strerror(errno);
+    const bool mounted = ::mount(file.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) == 0;
+    const int mount_errno = errno;
+    // The mount keeps the file alive for this namespace; the name need not outlive the test.
+    fs::remove(file);
+    if (!mounted) return std::string("bind-mount /etc/resolv.conf: ") + std::strerror(mount_errno);
     return "";
   }();
   return reason;
