@@ -75,6 +75,16 @@ TEST_F(OpenErrorsTest, DatabaseFromANewerVersionIsRefusedNotDowngraded) {
   EXPECT_NE(store.error().message.find("newer"), std::string::npos) << store.error().message;
 }
 
+// Found by the fuzz campaign (store_open): a negative version indexed the migration list.
+TEST_F(OpenErrorsTest, DatabaseWithANegativeSchemaVersionIsRefusedAsDamaged) {
+  { ASSERT_TRUE(open_store(db_file())); }
+  run_sql(db_file(), "PRAGMA user_version = -973078527");
+  auto store = SqliteStore::open(db_file());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, Errc::storage);
+  EXPECT_NE(store.error().message.find("damaged"), std::string::npos) << store.error().message;
+}
+
 TEST_F(OpenErrorsTest, NewDatabaseIsPrivateToTheServerAndMarkedWithItsSchemaVersion) {
   { ASSERT_TRUE(open_store(db_file())); }
   struct stat info {};

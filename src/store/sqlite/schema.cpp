@@ -80,6 +80,14 @@ Status migrate(Connection& db) {
                                     "{:#x}), not a Samizdat store: point the server at another file",
                                     app_id));
     }
+    // user_version is a signed 32-bit header field: a damaged or hand-edited file can hold
+    // a negative one, which no build writes (and which must not index the migrations).
+    if (version < 0) {
+      return make_error(Errc::storage,
+                        fmt::format("the database records schema version {}, which no samizdatd writes: the "
+                                    "file is damaged; restore it from a backup or move it aside",
+                                    version));
+    }
     if (version > latest_schema_version()) {
       return make_error(Errc::storage,
                         fmt::format("the database has schema version {} but this build knows only up to {}: "
