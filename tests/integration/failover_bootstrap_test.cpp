@@ -21,45 +21,6 @@ constexpr const char* kDnsName = "map.samizdat.test";
 // Fixed ports: the namespace is private, nothing else listens in it.
 constexpr std::uint16_t kOldPort = 21101, kHiddenPort = 21102;
 
-    argv.insert(argv.end(), init_args.begin(), init_args.end());
-    auto init = run_process(argv, 60s);
-    EXPECT_EQ(init.exit_code, 0) << init.err;
-  }
-  ~Samizdatd() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  // Starts `samizdatd run` and waits (bounded) until every host:port accepts.
-  void start(const std::vector<std::pair<std::string, std::uint16_t>>& listeners) {
-    pid_ = samizdat::testing::fork_child();
-    if (pid_ == 0) {
-      int fd = ::open((dir_ / "samizdatd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::string path = program("samizdatd").string();
-      ::execl(path.c_str(), path.c_str(), "run", "--dir", dir_.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (const auto& [host, port] : listeners) {
-      auto deadline = std::chrono::steady_clock::now() + 30s;
-      while (!accepts(host, port) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(20ms);
-      ASSERT_TRUE(accepts(host, port)) << host << ":" << port << "\n" << log();
-    }
-  }
-  std::string bootstrap() const {
-    auto text = read_file(dir_ / "bootstrap.txt");
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-    return text;
-  }
-  std::string log() const { return read_file(dir_ / "samizdatd.log"); }
-
- private:
-  fs::path dir_;
-  pid_t pid_ = -1;
-};
-
 class FailoverBootstrap : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -134,8 +134,8 @@ class MultiEndpointServer {
 
  private:
   bool all_accept() const {
-    return !endpoints_.empty() &&
-           std::all_of(endpoints_.begin(), endpoints_.end(), [](const auto& e) { return accepts(e.host, e.port); });
+    return !endpoints_.empty() && std::all_of(endpoints_.begin(), endpoints_.end(),
+                                              [](const auto& e) { return accepts(e.host, e.port); });
   }
 
   fs::path dir_;
@@ -297,7 +297,8 @@ inline std::string private_resolv_conf(const std::string& name_server) {
     if (::unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
       return std::string("mount --make-rprivate /: ") + std::strerror(errno);
-    static const fs::path file = fs::temp_directory_path() / ("samizdat-resolv-" + std::to_string(::getpid()));
+    static const fs::path file =
+        fs::temp_directory_path() / ("samizdat-resolv-" + std::to_string(::getpid()));
     std::ofstream(file) << "nameserver " << name_server << "\n";
     const bool mounted = ::mount(file.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) == 0;
     const int mount_errno = errno;

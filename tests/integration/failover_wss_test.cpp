@@ -23,45 +23,6 @@ constexpr std::uint16_t kCdnPort = 8443;
 // Fixed ports: the namespace is private, nothing else listens in it.
 constexpr std::uint16_t kTcpPort = 21001, kObfsPort = 21002, kTlsPort = 21003, kWssPort = 21004;
 
-    argv.insert(argv.end(), init_args.begin(), init_args.end());
-    auto init = run_process(argv, 60s);
-    EXPECT_EQ(init.exit_code, 0) << init.err;
-  }
-  ~Samizdatd() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  // Starts `samizdatd run` and waits (bounded) until every host:port accepts.
-  void start(const std::vector<std::pair<std::string, std::uint16_t>>& listeners) {
-    pid_ = samizdat::testing::fork_child();
-    if (pid_ == 0) {
-      int fd = ::open((dir_ / "samizdatd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::string path = program("samizdatd").string();
-      ::execl(path.c_str(), path.c_str(), "run", "--dir", dir_.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (const auto& [host, port] : listeners) {
-      auto deadline = std::chrono::steady_clock::now() + 30s;
-      while (!accepts(host, port) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(20ms);
-      ASSERT_TRUE(accepts(host, port)) << host << ":" << port << "\n" << log();
-    }
-  }
-  std::string bootstrap() const {
-    auto text = read_file(dir_ / "bootstrap.txt");
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-    return text;
-  }
-  std::string log() const { return read_file(dir_ / "samizdatd.log"); }
-
- private:
-  fs::path dir_;
-  pid_t pid_ = -1;
-};
-
 // nginx from tests/integration/nginx/fronting.conf.in, listening on the CDN address and
 // connecting to the origin from its back-side address. One process (master_process off), so
 // killing it leaves no worker holding the port for the next test.
