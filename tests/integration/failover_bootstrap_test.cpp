@@ -21,84 +21,11 @@ constexpr const char* kDnsName = "map.samizdat.test";
 // Fixed ports: the namespace is private, nothing else listens in it.
 constexpr std::uint16_t kOldPort = 21101, kHiddenPort = 21102;
 
-// /etc/resolv.conf naming the test's dnsmasq, for this process and the CLI it starts. Must
-// run before any thread starts (unshare(CLONE_NEWNS) refuses a multithreaded process).
-std::string private_resolv_conf() {
-  static const std::string reason = []() -> std::string {
-    if (::unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-      return std::string("mount --make-rprivate /: ") + std::strerror(errno);
-    static const fs::path file =
-        fs::temp_directory_path() / ("samizdat-resolv-bootstrap-" + std::to_string(::getpid()));
-    std::ofstream(file) << "nameserver " << kDnsHost << "\n";
-    if (::mount(file.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) != 0)
-      return std::string("bind-mount /etc/resolv.conf: ") + std::strerror(errno);
-    return "";
-  }();
-  return reason;
-}
-
-bool accepts(const std::string& host, std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// `samizdatd init ARGS`, later `samizdatd run`, in this namespace (listeners on 127.x
-// addresses, which ServerProcess's 127.0.0.1 start check does not see).
-class Samizdatd {
- public:
-  Samizdatd(const fs::path& dir, const std::vector<std::string>& init_args) : dir_(dir) {
-    std::vector<std::string> argv{program("samizdatd").string(), "init", "--dir", dir.string()};
-    argv.insert(argv.end(), init_args.begin(), init_args.end());
-    auto init = run_process(argv, 60s);
-    EXPECT_EQ(init.exit_code, 0) << init.err;
-  }
-  ~Samizdatd() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  // Starts `samizdatd run` and waits (bounded) until every host:port accepts.
-  void start(const std::vector<std::pair<std::string, std::uint16_t>>& listeners) {
-    pid_ = samizdat::testing::fork_child();
-    if (pid_ == 0) {
-      int fd = ::open((dir_ / "samizdatd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::string path = program("samizdatd").string();
-      ::execl(path.c_str(), path.c_str(), "run", "--dir", dir_.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (const auto& [host, port] : listeners) {
-      auto deadline = std::chrono::steady_clock::now() + 30s;
-      while (!accepts(host, port) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(20ms);
-      ASSERT_TRUE(accepts(host, port)) << host << ":" << port << "\n" << log();
-    }
-  }
-  std::string bootstrap() const {
-    auto text = read_file(dir_ / "bootstrap.txt");
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-    return text;
-  }
-  std::string log() const { return read_file(dir_ / "samizdatd.log"); }
-
- private:
-  fs::path dir_;
-  pid_t pid_ = -1;
-};
-
 class FailoverBootstrap : public ::testing::Test {
  protected:
   void SetUp() override {
     SKIP_WITHOUT_PRIVATE_NETNS();
-    auto mounts = private_resolv_conf();
+    auto mounts = private_resolv_conf(kDnsHost);
     if (!mounts.empty()) GTEST_SKIP() << "needs a private mount namespace for /etc/resolv.conf: " << mounts;
     clear_blocks();
     // The bootstrap names only 127.1.0.1; 127.2.0.1 is in the map alone.

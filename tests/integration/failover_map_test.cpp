@@ -38,24 +38,6 @@ constexpr const char* kMirrorHost = "127.3.0.1";
 constexpr const char* kDnsHost = "127.3.0.2";
 constexpr const char* kDnsName = "map.samizdat.test";
 
-// /etc/resolv.conf is the system's: a private mount namespace lets this process (and the
-// client code in it) see one that names the test's dnsmasq. Must run before any thread
-// starts (unshare(CLONE_NEWNS) refuses a multithreaded process), hence once, up front.
-std::string private_resolv_conf() {
-  static const std::string reason = []() -> std::string {
-    if (::unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-      return std::string("mount --make-rprivate /: ") + std::strerror(errno);
-    static const fs::path file =
-        fs::temp_directory_path() / ("samizdat-resolv-" + std::to_string(::getpid()));
-    std::ofstream(file) << "nameserver " << kDnsHost << "\n";
-    if (::mount(file.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) != 0)
-      return std::string("bind-mount /etc/resolv.conf: ") + std::strerror(errno);
-    return "";
-  }();
-  return reason;
-}
-
 void block_range(const std::string& cidr) {
   std::string script = "add rule inet szfail out ip daddr " + cidr +
                        " drop\nadd rule inet szfail out ip saddr " + cidr + " drop\n";
@@ -84,7 +66,7 @@ class FailoverMap : public ::testing::Test {
  protected:
   void SetUp() override {
     SKIP_WITHOUT_PRIVATE_NETNS();
-    auto mounts = private_resolv_conf();
+    auto mounts = private_resolv_conf(kDnsHost);
     if (!mounts.empty()) GTEST_SKIP() << "needs a private mount namespace for /etc/resolv.conf: " << mounts;
     clear_blocks();
     server_ = std::make_unique<MultiEndpointServer>(tmp_.path() / "server",
@@ -166,23 +148,7 @@ class FailoverMap : public ::testing::Test {
   // Alice sends, both keep syncing; ms from `start` until Bob has the message, or -1.
   double send_and_receive(const std::string& text, std::chrono::steady_clock::time_point start,
                           std::chrono::milliseconds limit = 60s) {
-    EXPECT_TRUE(alice_->queue_text("bob", text).ok());
-    auto deadline = start + limit;
-    bool sent = false;
-    while (!sent && std::chrono::steady_clock::now() < deadline) {
-      auto flushed = run_on(io_, alice_->flush_outbox());
-      sent = flushed.ok() && flushed->pending == 0 && flushed->sent > 0;
-      if (!flushed.ok()) std::this_thread::sleep_for(50ms);
-    }
-    while (sent && std::chrono::steady_clock::now() < deadline) {
-      auto got = incoming(*bob_, "alice");
-      if (std::any_of(got.begin(), got.end(), [&](const auto& m) { return m.body == text; })) {
-        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-      }
-      auto synced = run_on(io_, bob_->sync(100ms));
-      if (!synced.ok()) std::this_thread::sleep_for(50ms);
-    }
-    return -1;
+    return send_until_received(io_, *alice_, *bob_, text, start, limit);
   }
 
   // The block, then the next message; both clients end up on the hidden endpoint.

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <sched.h>
+#include <sys/mount.h>
 
 #include <algorithm>
 #include <cstring>
@@ -133,18 +134,8 @@ class MultiEndpointServer {
 
  private:
   bool all_accept() const {
-    if (endpoints_.empty()) return false;
-    for (const auto& e : endpoints_) {
-      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(e.port);
-      ::inet_pton(AF_INET, e.host.c_str(), &addr.sin_addr);
-      bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-      ::close(fd);
-      if (!ok) return false;
-    }
-    return true;
+    return !endpoints_.empty() && std::all_of(endpoints_.begin(), endpoints_.end(),
+                                              [](const auto& e) { return accepts(e.host, e.port); });
   }
 
   fs::path dir_;
@@ -245,5 +236,102 @@ class FailoverHarness {
   std::unique_ptr<client::Client> alice_;
   std::unique_ptr<client::Client> bob_;
 };
+
+// `samizdatd init ARGS` now, `samizdatd run` later (start), in this namespace: for tests
+// whose listeners (127.x addresses, fixed ports, wss behind nginx...) MultiEndpointServer's
+// plain tcp:// set does not cover.
+class Samizdatd {
+ public:
+  Samizdatd(const fs::path& dir, const std::vector<std::string>& init_args) : dir_(dir) {
+    std::vector<std::string> argv{program("samizdatd").string(), "init", "--dir", dir.string()};
+    argv.insert(argv.end(), init_args.begin(), init_args.end());
+    auto init = run_process(argv, 60s);
+    EXPECT_EQ(init.exit_code, 0) << init.err;
+  }
+  ~Samizdatd() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  Samizdatd(const Samizdatd&) = delete;
+  Samizdatd& operator=(const Samizdatd&) = delete;
+
+  // Starts `samizdatd run` and waits (bounded) until every host:port accepts. Paths are
+  // built before fork: the child of this multithreaded process must not allocate.
+  void start(const std::vector<std::pair<std::string, std::uint16_t>>& listeners) {
+    const std::string path = program("samizdatd").string();
+    const fs::path log_file = dir_ / "samizdatd.log";
+    pid_ = samizdat::testing::fork_child();
+    if (pid_ == 0) {
+      int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::execl(path.c_str(), path.c_str(), "run", "--dir", dir_.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (const auto& [host, port] : listeners) {
+      auto deadline = std::chrono::steady_clock::now() + 30s;
+      while (!accepts(host, port) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+      ASSERT_TRUE(accepts(host, port)) << host << ":" << port << "\n" << log();
+    }
+  }
+  std::string bootstrap() const {
+    auto text = read_file(dir_ / "bootstrap.txt");
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    return text;
+  }
+  std::string log() const { return read_file(dir_ / "samizdatd.log"); }
+
+ private:
+  fs::path dir_;
+  pid_t pid_ = -1;
+};
+
+// /etc/resolv.conf is the system's: a private mount namespace lets this process (and the
+// CLI it starts) see one that names the test's DNS server. Must run before any thread
+// starts (unshare(CLONE_NEWNS) refuses a multithreaded process), hence once, up front.
+// Empty when done, otherwise why not.
+inline std::string private_resolv_conf(const std::string& name_server) {
+  static const std::string reason = [&]() -> std::string {
+    if (::unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      return std::string("mount --make-rprivate /: ") + std::strerror(errno);
+    static const fs::path file =
+        fs::temp_directory_path() / ("samizdat-resolv-" + std::to_string(::getpid()));
+    std::ofstream(file) << "nameserver " << name_server << "\n";
+    const bool mounted = ::mount(file.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) == 0;
+    const int mount_errno = errno;
+    // The mount keeps the file alive for this namespace; the name need not outlive the test.
+    fs::remove(file);
+    if (!mounted) return std::string("bind-mount /etc/resolv.conf: ") + std::strerror(mount_errno);
+    return "";
+  }();
+  return reason;
+}
+
+// What chat does anyway: `from` queues `text` to "bob" and flushes, `to` keeps syncing.
+// Ms from `start` until `to` has the message from "alice", or -1 after `limit`.
+inline double send_until_received(asio::io_context& io, client::Client& from, client::Client& to,
+                                  const std::string& text, std::chrono::steady_clock::time_point start,
+                                  std::chrono::milliseconds limit = 60s) {
+  EXPECT_TRUE(from.queue_text("bob", text).ok());
+  auto deadline = start + limit;
+  bool sent = false;
+  while (!sent && std::chrono::steady_clock::now() < deadline) {
+    auto flushed = run_on(io, from.flush_outbox());
+    sent = flushed.ok() && flushed->pending == 0 && flushed->sent > 0;
+    if (!flushed.ok()) std::this_thread::sleep_for(50ms);
+  }
+  while (sent && std::chrono::steady_clock::now() < deadline) {
+    auto got = incoming(to, "alice");
+    if (std::any_of(got.begin(), got.end(), [&](const auto& m) { return m.body == text; })) {
+      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    }
+    auto synced = run_on(io, to.sync(100ms));
+    if (!synced.ok()) std::this_thread::sleep_for(50ms);
+  }
+  return -1;
+}
 
 }  // namespace samizdat::integration

@@ -23,69 +23,6 @@ constexpr std::uint16_t kCdnPort = 8443;
 // Fixed ports: the namespace is private, nothing else listens in it.
 constexpr std::uint16_t kTcpPort = 21001, kObfsPort = 21002, kTlsPort = 21003, kWssPort = 21004;
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
-bool accepts(const std::string& host, std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// `samizdatd init ARGS`, later `samizdatd run`, in this namespace (listeners on 127.x
-// addresses, which ServerProcess's 127.0.0.1 start check does not see).
-class Samizdatd {
- public:
-  Samizdatd(const fs::path& dir, const std::vector<std::string>& init_args) : dir_(dir) {
-    std::vector<std::string> argv{program("samizdatd").string(), "init", "--dir", dir.string()};
-    argv.insert(argv.end(), init_args.begin(), init_args.end());
-    auto init = run_process(argv, 60s);
-    EXPECT_EQ(init.exit_code, 0) << init.err;
-  }
-  ~Samizdatd() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  // Starts `samizdatd run` and waits (bounded) until every host:port accepts.
-  void start(const std::vector<std::pair<std::string, std::uint16_t>>& listeners) {
-    pid_ = samizdat::testing::fork_child();
-    if (pid_ == 0) {
-      int fd = ::open((dir_ / "samizdatd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::string path = program("samizdatd").string();
-      ::execl(path.c_str(), path.c_str(), "run", "--dir", dir_.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (const auto& [host, port] : listeners) {
-      auto deadline = std::chrono::steady_clock::now() + 30s;
-      while (!accepts(host, port) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(20ms);
-      ASSERT_TRUE(accepts(host, port)) << host << ":" << port << "\n" << log();
-    }
-  }
-  std::string bootstrap() const {
-    auto text = read_file(dir_ / "bootstrap.txt");
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-    return text;
-  }
-  std::string log() const { return read_file(dir_ / "samizdatd.log"); }
-
- private:
-  fs::path dir_;
-  pid_t pid_ = -1;
-};
-
 // nginx from tests/integration/nginx/fronting.conf.in, listening on the CDN address and
 // connecting to the origin from its back-side address. One process (master_process off), so
 // killing it leaves no worker holding the port for the next test.
@@ -190,27 +127,10 @@ class FailoverWss : public ::testing::Test {
     ASSERT_TRUE(bob_->add_contact("alice", alice_->invite().to_string()).ok());
   }
 
-  // What chat does anyway: Alice sends and flushes, Bob keeps syncing. Ms from `start`
-  // until Bob has the message, or -1.
+  // Alice sends, both keep syncing; ms from `start` until Bob has the message, or -1.
   double send_and_receive(const std::string& text, std::chrono::steady_clock::time_point start,
                           std::chrono::milliseconds limit = 60s) {
-    EXPECT_TRUE(alice_->queue_text("bob", text).ok());
-    auto deadline = start + limit;
-    bool sent = false;
-    while (!sent && std::chrono::steady_clock::now() < deadline) {
-      auto flushed = run_on(io_, alice_->flush_outbox());
-      sent = flushed.ok() && flushed->pending == 0 && flushed->sent > 0;
-      if (!flushed.ok()) std::this_thread::sleep_for(50ms);
-    }
-    while (sent && std::chrono::steady_clock::now() < deadline) {
-      auto got = incoming(*bob_, "alice");
-      if (std::any_of(got.begin(), got.end(), [&](const auto& m) { return m.body == text; })) {
-        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-      }
-      auto synced = run_on(io_, bob_->sync(100ms));
-      if (!synced.ok()) std::this_thread::sleep_for(50ms);
-    }
-    return -1;
+    return send_until_received(io_, *alice_, *bob_, text, start, limit);
   }
 
   TempDir tmp_;

@@ -3,6 +3,7 @@
 // in-process on an io_context.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -34,6 +35,25 @@ namespace samizdat::integration {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+
+// True when a TCP connection to host:port (IPv4) is accepted right now.
+inline bool accepts(const std::string& host, std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+inline std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
 
 inline fs::path program(const std::string& name) {
   return fs::path(SAMIZDAT_BINARY_DIR) / "src" / "cli" / name;
@@ -228,16 +248,7 @@ class ServerProcess {
   }
 
  private:
-  bool port_accepts() const {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port_);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-  }
+  bool port_accepts() const { return accepts("127.0.0.1", port_); }
 
   fs::path dir_;
   std::string bootstrap_;

@@ -35,24 +35,6 @@ std::uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-bool port_accepts(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
 // nginx as a child process with its own prefix, config, pid and logs, in the foreground.
 class NginxProcess {
  public:
@@ -94,7 +76,7 @@ class NginxProcess {
         pid_ = -1;
         FAIL() << "nginx exited at start: " << log();
       }
-      if (port_accepts(port_)) return;
+      if (accepts("127.0.0.1", port_)) return;
       std::this_thread::sleep_for(20ms);
     }
     FAIL() << "nginx did not listen within 20 s: " << log();
@@ -170,9 +152,9 @@ class NginxFronting : public ::testing::Test {
     // start() waited for the advertised port, which is nginx's: wait for samizdatd's own.
     upstream_port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
     auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!port_accepts(upstream_port_) && std::chrono::steady_clock::now() < deadline)
+    while (!accepts("127.0.0.1", upstream_port_) && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(20ms);
-    ASSERT_TRUE(port_accepts(upstream_port_)) << server_->log();
+    ASSERT_TRUE(accepts("127.0.0.1", upstream_port_)) << server_->log();
   }
   void TearDown() override {
     if (server_) server_->stop();

@@ -33,6 +33,10 @@ class MapPublish : public ::testing::Test {
     server_ = ServerDir::create("map-publish");
     base_ = server_.dir.parent_path();
   }
+  // Kept after a failure (its logs explain it); gone otherwise, so runs leave no temp dirs.
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(base_);
+  }
   void map(std::vector<std::string> args) {
     args.insert(args.begin(), {samizdatd_path(), "map"});
     std::string output;
