@@ -64,7 +64,7 @@ fuzz-smoke: $(FUZZ_BUILD)/build.ninja
 
 # The long campaign (not in CI): every target FUZZ_SECONDS (default here 600) on its own
 # core, then the inputs with new coverage merged into tests/fuzz/corpus/ (replayed by
-# `make test`). FUZZ_TARGETS="a b" runs only those. Summary: $(FUZZ_BUILD)/fuzz-campaign/summary.md
+# `make test`). FUZZ_TARGETS="a b" runs only those. Summary: $(FUZZ_BUILD)/fuzz-campaign/latest/summary.md
 fuzz: $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_targets
 	JOBS=$(JOBS) scripts/fuzz-campaign $(FUZZ_BUILD) $${FUZZ_SECONDS:-600} $(FUZZ_TARGETS)
