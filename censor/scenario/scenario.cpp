@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -24,6 +25,38 @@ std::vector<std::string> strings(View node) {
     }
   }
   return out;
+}
+
+std::string fmt_number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+// An integer option in [min, max], or `fallback` when it is absent. Only TOML integers are
+// accepted: toml++'s value<integer>() also converts floats, and casts before its range check
+// (undefined behaviour for `port = 8e88`, found by the fuzzer); truncating 1.5 would be no better.
+template <class View>
+Result<std::int64_t> integer_in(View node, std::int64_t fallback, std::int64_t min, std::int64_t max,
+                                const std::string& where) {
+  if (!node) return fallback;
+  const auto* value = node.as_integer();
+  if (value == nullptr || value->get() < min || value->get() > max) {
+    return bad(where, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return value->get();
+}
+
+// A number of seconds (or other real option) in [min, max], or `fallback` when absent;
+// nan and inf are refused, so every later conversion to a duration or an integer is defined.
+template <class View>
+Result<double> real_in(View node, double fallback, double min, double max, const std::string& where) {
+  if (!node) return fallback;
+  auto value = node.template value<double>();  // integers convert exactly enough; strings do not
+  if (!value || !std::isfinite(*value) || *value < min || *value > max) {
+    return bad(where, "must be a number from " + fmt_number(min) + " to " + fmt_number(max));
+  }
+  return *value;
 }
 
 Result<BlockAction> block_action(const std::string& text, const std::string& where) {
@@ -88,7 +121,7 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
   s.path = path;
   s.name = root["name"].value_or(std::filesystem::path(path).stem().string());
   s.description = root["description"].value_or(std::string());
-  s.duration_s = root["duration_s"].value_or(30.0);
+  s.duration_s = SZ_TRY(real_in(root["duration_s"], 30.0, 0, 3600, path + " duration_s"));
   if (s.duration_s <= 0 || s.duration_s > 3600) return bad(path, "duration_s must be in (0, 3600]");
 
   if (auto* hosts = root["host"].as_array()) {
@@ -106,7 +139,8 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
       if (const auto* b = (*t)["bystander"].as_table()) {
         BystanderSpec spec;
         spec.kind = (*b)["kind"].value_or(std::string("tcp"));
-        spec.port = static_cast<std::uint16_t>((*b)["port"].value_or(spec.kind == "http" ? 80 : 7777));
+        spec.port = static_cast<std::uint16_t>(SZ_TRY(
+            integer_in((*b)["port"], spec.kind == "http" ? 80 : 7777, 1, 65535, path + " bystander port")));
         if (spec.kind != "http" && spec.kind != "tcp") return bad(path, "bystander kind must be http or tcp");
         host.bystander = spec;
       }
@@ -117,7 +151,8 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
 
   const auto service = root["service"];
   s.service.host = service["host"].value_or(std::string());
-  s.service.port = static_cast<std::uint16_t>(service["port"].value_or(443));
+  s.service.port = static_cast<std::uint16_t>(
+      SZ_TRY(integer_in(service["port"], 443, 1, 65535, path + " [service] port")));
   s.service.dns_name = service["dns_name"].value_or(std::string());
   s.service.sni = service["sni"].value_or(std::string());
   s.service.addresses = strings(service["addresses"]);
@@ -153,7 +188,7 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
           SetupStep parsed;
           parsed.host = (*step)["host"].value_or(std::string());
           parsed.command = (*step)["run"].value_or(std::string());
-          parsed.timeout_s = (*step)["timeout_s"].value_or(30.0);
+          parsed.timeout_s = SZ_TRY(real_in((*step)["timeout_s"], 30.0, 0, 600, path + " setup timeout_s"));
           if (parsed.command.empty()) {
             return bad(path, "[[subject." + subject.name + ".setup]] needs run = \"command line\"");
           }
@@ -175,13 +210,20 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
   s.messages.sender_host = messages["sender"].value_or(std::string());
   s.messages.receiver_host = messages["receiver"].value_or(s.messages.sender_host);
   s.messages.mailbox = messages["mailbox"].value_or(std::string("bob"));
-  s.messages.interval_s = messages["interval_s"].value_or(1.0);
-  s.messages.send_timeout_s = messages["send_timeout_s"].value_or(4.0);
-  s.messages.deliver_timeout_s = messages["deliver_timeout_s"].value_or(6.0);
-  s.messages.receive_poll_s = messages["receive_poll_s"].value_or(0.5);
-  s.messages.fetch_interval_s = messages["fetch_interval_s"].value_or(0.0);
-  s.messages.fetch_timeout_s = messages["fetch_timeout_s"].value_or(20.0);
-  s.messages.judge_after_s = messages["judge_after_s"].value_or(s.duration_s * 0.75);
+  s.messages.interval_s =
+      SZ_TRY(real_in(messages["interval_s"], 1.0, 0, 3600, path + " [messages] interval_s"));
+  s.messages.send_timeout_s =
+      SZ_TRY(real_in(messages["send_timeout_s"], 4.0, 0, 3600, path + " [messages] send_timeout_s"));
+  s.messages.deliver_timeout_s =
+      SZ_TRY(real_in(messages["deliver_timeout_s"], 6.0, 0, 3600, path + " [messages] deliver_timeout_s"));
+  s.messages.receive_poll_s =
+      SZ_TRY(real_in(messages["receive_poll_s"], 0.5, 0, 3600, path + " [messages] receive_poll_s"));
+  s.messages.fetch_interval_s =
+      SZ_TRY(real_in(messages["fetch_interval_s"], 0.0, 0, 3600, path + " [messages] fetch_interval_s"));
+  s.messages.fetch_timeout_s =
+      SZ_TRY(real_in(messages["fetch_timeout_s"], 20.0, 0, 3600, path + " [messages] fetch_timeout_s"));
+  s.messages.judge_after_s = SZ_TRY(
+      real_in(messages["judge_after_s"], s.duration_s * 0.75, 0, 3600, path + " [messages] judge_after_s"));
   if (s.messages.sender_host.empty()) return bad(path, "[messages] needs sender (an inside host)");
   if (s.messages.interval_s < 0.05) return bad(path, "[messages] interval_s must be at least 0.05");
 
@@ -190,10 +232,10 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
       const auto* t = node.as_table();
       if (t == nullptr) return bad(path, "[[event]] entries must be tables");
       ScenarioEvent e;
-      e.at_s = (*t)["at_s"].value_or(0.0);
+      e.at_s = SZ_TRY(real_in((*t)["at_s"], 0.0, 0, 3600, path + " event at_s"));
       e.action = (*t)["action"].value_or(std::string());
       e.file = (*t)["file"].value_or(std::string());
-      e.delay_s = (*t)["delay_s"].value_or(0.0);
+      e.delay_s = SZ_TRY(real_in((*t)["delay_s"], 0.0, 0, 3600, path + " event delay_s"));
       e.block = SZ_TRY(block_action((*t)["block"].value_or(std::string("drop")), path + " event"));
       e.poison_domains = (*t)["poison_domains"].value_or(true);
       e.address = (*t)["address"].value_or(std::string());
@@ -212,16 +254,21 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
   }
 
   const auto censor = root["censor"];
-  s.throttle_bits_per_second = static_cast<std::uint64_t>(censor["throttle_kbit_s"].value_or(150.0) * 1000);
+  s.throttle_bits_per_second = static_cast<std::uint64_t>(
+      SZ_TRY(real_in(censor["throttle_kbit_s"], 150.0, 1, 10'000'000, path + " throttle_kbit_s")) * 1000);
   s.dns_poisoned = strings(censor["dns_poison"]);
   const auto esc = censor["escalation"];
   s.escalation.enabled = esc["enabled"].value_or(false);
   s.escalation.informants = strings(esc["informants"]);
   if (auto* ports = esc["ports"].as_array()) {
-    for (const auto& p : *ports) s.escalation.ports.push_back(static_cast<std::uint16_t>(p.value_or(0)));
+    for (const auto& p : *ports) {
+      auto port =
+          SZ_TRY(integer_in(toml::node_view<const toml::node>(&p), 0, 1, 65535, path + " escalation port"));
+      s.escalation.ports.push_back(static_cast<std::uint16_t>(port));
+    }
   }
-  s.escalation.round_s = esc["round_s"].value_or(3.0);
-  s.escalation.start_s = esc["start_s"].value_or(0.0);
+  s.escalation.round_s = SZ_TRY(real_in(esc["round_s"], 3.0, 0.1, 3600, path + " escalation round_s"));
+  s.escalation.start_s = SZ_TRY(real_in(esc["start_s"], 0.0, 0, 3600, path + " escalation start_s"));
   if (esc["levels"]) s.escalation.levels = strings(esc["levels"]);
   s.escalation.cloud_ranges = strings(esc["cloud_ranges"]);
   s.escalation.action =
@@ -231,22 +278,29 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
   s.dpi_enabled = dpi["enabled"].value_or(true);
   s.dpi_inline = dpi["inline"].value_or(true);
   s.dpi.fully_encrypted = dpi["fully_encrypted"].value_or(false);
-  s.dpi.block_probability = dpi["block_probability"].value_or(0.26);
-  s.dpi.block_seconds = dpi["block_seconds"].value_or(180);
+  s.dpi.block_probability =
+      SZ_TRY(real_in(dpi["block_probability"], 0.26, 0, 1, path + " dpi block_probability"));
+  s.dpi.block_seconds =
+      static_cast<int>(SZ_TRY(integer_in(dpi["block_seconds"], 180, 0, 86400, path + " dpi block_seconds")));
   s.dpi.action = SZ_TRY(block_action(dpi["block"].value_or(std::string("drop")), path + " dpi"));
   s.dpi.sni_reset = strings(dpi["sni_reset"]);
   s.dpi.sni_throttle = strings(dpi["sni_throttle"]);
-  s.dpi.sni_flow_seconds = dpi["sni_flow_seconds"].value_or(600);
+  s.dpi.sni_flow_seconds = static_cast<int>(
+      SZ_TRY(integer_in(dpi["sni_flow_seconds"], 600, 0, 86400, path + " dpi sni_flow_seconds")));
   s.dpi.block_protocols = strings(dpi["block_protocols"]);
   s.dpi.block_risks = strings(dpi["block_risks"]);
-  s.dpi.protocol_block_seconds = dpi["protocol_block_seconds"].value_or(180);
-  s.dpi.ndpi_max_packets = dpi["ndpi_max_packets"].value_or(24);
-  s.dpi.seed = static_cast<std::uint64_t>(dpi["seed"].value_or(0));
+  s.dpi.protocol_block_seconds = static_cast<int>(
+      SZ_TRY(integer_in(dpi["protocol_block_seconds"], 180, 0, 86400, path + " dpi protocol_block_seconds")));
+  s.dpi.ndpi_max_packets = static_cast<int>(
+      SZ_TRY(integer_in(dpi["ndpi_max_packets"], 24, 1, 1000, path + " dpi ndpi_max_packets")));
+  s.dpi.seed =
+      static_cast<std::uint64_t>(SZ_TRY(integer_in(dpi["seed"], 0, 0, INT64_MAX, path + " dpi seed")));
 
   const auto prober = censor["prober"];
   s.prober.enabled = prober["enabled"].value_or(false);
-  s.prober.read_timeout_s = prober["read_timeout_s"].value_or(2.0);
-  s.prober.delay_s = prober["delay_s"].value_or(0.0);
+  s.prober.read_timeout_s =
+      SZ_TRY(real_in(prober["read_timeout_s"], 2.0, 0.01, 600, path + " prober read_timeout_s"));
+  s.prober.delay_s = SZ_TRY(real_in(prober["delay_s"], 0.0, 0, 600, path + " prober delay_s"));
   if (!(s.prober.delay_s >= 0 && s.prober.delay_s <= 600))
     return bad(path, "prober delay_s must be in [0, 600]");
   s.prober.block_on_replay = prober["block_on_replay"].value_or(true);
@@ -255,8 +309,10 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
 
   const auto checks = root["bystander_checks"];
   s.checks.from_host = checks["from"].value_or(std::string());
-  s.checks.interval_s = checks["interval_s"].value_or(5.0);
-  s.checks.timeout_s = checks["timeout_s"].value_or(2.0);
+  s.checks.interval_s =
+      SZ_TRY(real_in(checks["interval_s"], 5.0, 0.05, 3600, path + " bystander_checks interval_s"));
+  s.checks.timeout_s =
+      SZ_TRY(real_in(checks["timeout_s"], 2.0, 0.01, 600, path + " bystander_checks timeout_s"));
 
   // Cross-references: every named host must exist and sit on the right side.
   auto find_host = [&](const std::string& name) -> const ScenarioHost* {

@@ -5,6 +5,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -179,18 +180,21 @@ Result<ServerConfig> load_server_config(const fs::path& file) {
   auto integer = [&](std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) -> Status {
     auto node = table[key];
     if (!node) return {};
-    auto value = node.value<std::int64_t>();
-    if (!value || *value < min || *value > max) {
+    // Only a TOML integer: toml++'s value<int64_t>() would also convert a float, casting
+    // before its range check (undefined behaviour for 8e88; the fuzzer found it in a
+    // censor scenario file read the same way).
+    const auto* value = node.as_integer();
+    if (value == nullptr || value->get() < min || value->get() > max) {
       return bad(key, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
     }
-    out = *value;
+    out = value->get();
     return {};
   };
   auto real = [&](std::string_view key, double& out) -> Status {
     auto node = table[key];
     if (!node) return {};
     auto value = node.value<double>();
-    if (!value || *value <= 0) return bad(key, "must be a positive number");
+    if (!value || !std::isfinite(*value) || *value <= 0) return bad(key, "must be a positive number");
     out = *value;
     return {};
   };

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "censor/scenario/scenario.hpp"
 
@@ -85,6 +88,56 @@ sender = "client"
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("publish_map event needs an IPv4 address"), std::string::npos)
       << missing.error().message;
+}
+
+// Found by the fuzzing campaign: a float where an integer belongs (port = 8e88) reached
+// toml++'s float-to-integer cast, undefined behaviour. Numbers out of range, fractional
+// ports, nan and inf are now refused with the option's name.
+TEST(ScenarioFile, RefusesNumbersOutOfRangeOrOfTheWrongKindNamingTheOption) {
+  const std::string hosts = R"(
+[[host]]
+name = "client"
+side = "inside"
+addresses = ["10.10.0.2"]
+)";
+  const std::string rest = R"(
+[[host]]
+name = "srv"
+addresses = ["203.0.113.10"]
+[service]
+host = "srv"
+addresses = ["203.0.113.10"]
+[subject.samizdat]
+server = "a"
+send = "b"
+receive = "c"
+[messages]
+sender = "client"
+)";
+  ASSERT_TRUE(parse_scenario(hosts + "bystander = { kind = \"tcp\", port = 7777 }\n" + rest, "ok.toml").ok());
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"bystander = { kind = \"tcp\", port = 8e88 }\n", "bystander port"},
+      {"bystander = { kind = \"tcp\", port = 80.5 }\n", "bystander port"},
+      {"bystander = { kind = \"tcp\", port = 70000 }\n", "bystander port"},
+  };
+  for (const auto& [line, option] : bad) {
+    auto s = parse_scenario(hosts + line + rest, "bad.toml");
+    ASSERT_FALSE(s.ok()) << line;
+    EXPECT_NE(s.error().message.find(option), std::string::npos) << s.error().message;
+  }
+  const std::vector<std::pair<std::string, std::string>> bad_tail = {
+      {"[censor]\nthrottle_kbit_s = 1e300\n", "throttle_kbit_s"},
+      {"[censor.dpi]\nblock_seconds = -1\n", "block_seconds"},
+      {"[censor.escalation]\nports = [443, 1e19]\n", "escalation port"},
+      {"[[event]]\nat_s = nan\naction = \"note\"\n", "at_s"},
+      {"[censor.prober]\nread_timeout_s = inf\n", "read_timeout_s"},
+  };
+  for (const auto& [tail, option] : bad_tail) {
+    auto s = parse_scenario(hosts + rest + tail, "bad.toml");
+    ASSERT_FALSE(s.ok()) << tail;
+    EXPECT_EQ(s.error().code, Errc::invalid_argument);
+    EXPECT_NE(s.error().message.find(option), std::string::npos) << s.error().message;
+  }
 }
 
 TEST(ScenarioFile, ReportsTomlSyntaxErrorsWithTheirPosition) {

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <asio/write.hpp>
+#include <regex>
 
 #include "crypto/e2e/sender_certificate.hpp"
 #include "crypto/secret.hpp"
@@ -355,10 +356,21 @@ TEST(SamizdatdCommandLine, RunExplainsAMissingDirectoryABadConfigAndAPortInUse) 
   ASSERT_EQ(run_program({samizdatd_path(), "init", "--dir", (base / "s").string()}, output, base / "2.log"),
             0);
   auto good_config = read_text(base / "s" / "config.toml");
-  std::ofstream(base / "s" / "config.toml") << good_config << "\nretention_days = \"forever\"\n";
+  // The option's value replaced (appending a second one would be a TOML syntax error instead).
+  auto with_retention = [&good_config](const std::string& value) {
+    return std::regex_replace(good_config, std::regex("retention_days = [0-9]+"),
+                              "retention_days = " + value);
+  };
+  ASSERT_NE(with_retention("X"), good_config);
+  std::ofstream(base / "s" / "config.toml") << with_retention("\"forever\"");
   EXPECT_EQ(run_program({samizdatd_path(), "run", "--dir", (base / "s").string()}, output, base / "3.log"),
             1);
   EXPECT_NE(output.find("retention_days"), std::string::npos) << output;
+  // A float where an integer belongs is refused, not cast (8e88 has no int64 value).
+  std::ofstream(base / "s" / "config.toml") << with_retention("8e88");
+  EXPECT_EQ(run_program({samizdatd_path(), "run", "--dir", (base / "s").string()}, output, base / "3b.log"),
+            1);
+  EXPECT_NE(output.find("'retention_days' must be an integer"), std::string::npos) << output;
 
   std::ofstream(base / "s" / "config.toml") << good_config;
   asio::io_context io;
