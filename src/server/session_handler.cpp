@@ -332,34 +332,51 @@ asio::awaitable<Result<wire::ServerMessage>> SessionHandler::send_envelopes(
     const wire::SendEnvelopes& request) {
   auto envelopes = parse_send(request);
   if (!envelopes.ok()) co_return std::move(envelopes).error();
+  auto pushes = prepare_pushes(request);
   auto& mailboxes = context_.mailboxes;
-  auto start = [&mailboxes, batch = std::move(*envelopes)](auto callback) mutable {
-    mailboxes.append(std::move(batch), std::move(callback));
+  auto start = [&mailboxes, &router = context_.router, batch = std::move(*envelopes),
+                pushes = std::move(pushes)](auto callback) mutable {
+    // The pushes go out from the commit's own callback (the store's writer thread), as soon as
+    // the envelopes are durable: not after this coroutine has been resumed on its worker,
+    // which under load is one more queue to wait in on the way to the recipient.
+    mailboxes.append(std::move(batch), [&router, pushes = std::move(pushes), callback = std::move(callback)](
+                                           Result<std::vector<store::StoredEnvelopeId>> ids) mutable {
+      if (ids.ok()) push_committed(router, pushes, *ids);
+      callback(std::move(ids));
+    });
   };
   auto ids = co_await store_call<std::vector<store::StoredEnvelopeId>>(executor_, std::move(start));
   if (!ids.ok()) co_return std::move(ids).error();
-  co_return accept_and_push(request, *ids);
+  wire::ServerMessage reply;
+  for (auto id : *ids) reply.mutable_envelopes_accepted()->add_envelope_ids(static_cast<std::uint64_t>(id));
+  co_return reply;
 }
 
-// Durable now: acknowledge, and push to the recipients that are online.
-wire::ServerMessage SessionHandler::accept_and_push(const wire::SendEnvelopes& request,
-                                                    const std::vector<store::StoredEnvelopeId>& ids) {
+// The envelopes as they will be pushed, built on the session's thread; the writer thread
+// only fills in the ids the commit assigned.
+std::vector<SessionHandler::PendingPush> SessionHandler::prepare_pushes(const wire::SendEnvelopes& request) {
   auto now = unix_millis();
-  wire::ServerMessage reply;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const auto& outgoing = request.envelopes(static_cast<int>(i));
-    reply.mutable_envelopes_accepted()->add_envelope_ids(static_cast<std::uint64_t>(ids[i]));
-    auto envelope = std::make_shared<wire::Envelope>();
-    envelope->set_id(static_cast<std::uint64_t>(ids[i]));
-    envelope->set_mailbox(outgoing.mailbox());
-    envelope->set_sealed(outgoing.ciphertext());
-    envelope->set_received_at_ms(static_cast<std::uint64_t>(now));
-    envelope->set_expires_at_ms(static_cast<std::uint64_t>(now + context_.limits.retention_ms));
-    store::MailboxId mailbox{};
-    std::copy_n(outgoing.mailbox().begin(), mailbox.size(), mailbox.begin());
-    context_.router.deliver(mailbox, std::move(envelope));
+  std::vector<PendingPush> pushes;
+  pushes.reserve(static_cast<std::size_t>(request.envelopes_size()));
+  for (const auto& outgoing : request.envelopes()) {
+    auto& push = pushes.emplace_back();
+    std::copy_n(outgoing.mailbox().begin(), push.mailbox.size(), push.mailbox.begin());
+    push.envelope = std::make_shared<wire::Envelope>();
+    push.envelope->set_mailbox(outgoing.mailbox());
+    push.envelope->set_sealed(outgoing.ciphertext());
+    push.envelope->set_received_at_ms(static_cast<std::uint64_t>(now));
+    push.envelope->set_expires_at_ms(static_cast<std::uint64_t>(now + context_.limits.retention_ms));
   }
-  return reply;
+  return pushes;
+}
+
+// Durable now: push to the recipients that are online (each on its own session's thread).
+void SessionHandler::push_committed(Router& router, std::vector<PendingPush>& pushes,
+                                    const std::vector<store::StoredEnvelopeId>& ids) {
+  for (std::size_t i = 0; i < pushes.size() && i < ids.size(); ++i) {
+    pushes[i].envelope->set_id(static_cast<std::uint64_t>(ids[i]));
+    router.deliver(pushes[i].mailbox, std::move(pushes[i].envelope));
+  }
 }
 
 Result<wire::ServerMessage> SessionHandler::fetch_envelopes(const wire::FetchEnvelopes& request) {

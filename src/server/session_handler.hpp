@@ -6,7 +6,9 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "crypto/keys.hpp"
 #include "samizdat/session.pb.h"
@@ -58,8 +60,13 @@ class SessionHandler {
   Result<PrekeyUpload> parse_prekey_upload(const wire::UploadPrekeys& request);
   Result<store::MailboxId> bundle_target(const wire::FetchPrekeyBundle& request);
   Result<std::vector<store::NewEnvelope>> parse_send(const wire::SendEnvelopes& request);
-  wire::ServerMessage accept_and_push(const wire::SendEnvelopes& request,
-                                      const std::vector<store::StoredEnvelopeId>& ids);
+  struct PendingPush {
+    store::MailboxId mailbox{};
+    std::shared_ptr<wire::Envelope> envelope;
+  };
+  std::vector<PendingPush> prepare_pushes(const wire::SendEnvelopes& request);
+  static void push_committed(Router& router, std::vector<PendingPush>& pushes,
+                             const std::vector<store::StoredEnvelopeId>& ids);
 
   ServiceContext& context_;
   asio::any_io_executor executor_;
