@@ -32,10 +32,11 @@ function(samizdat_tests layer)
     get_filename_component(stem ${source} NAME_WE)
     set(target test_${layer}_${stem})
     add_executable(${target} ${source})
-    target_link_libraries(${target} PRIVATE ${ARGN} GTest::gtest GTest::gtest_main GTest::gmock)
+    # samizdat_test_pch (tests/CMakeLists.txt): -O0, SAMIZDAT_SOURCE_DIR/BINARY_DIR, and the
+    # shared precompiled header.
+    target_link_libraries(${target} PRIVATE ${ARGN} samizdat_test_pch GTest::gtest_main)
     target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
-    target_compile_definitions(${target} PRIVATE
-      SAMIZDAT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SAMIZDAT_BINARY_DIR="${PROJECT_BINARY_DIR}")
+    target_precompile_headers(${target} REUSE_FROM samizdat_test_pch)
     # The executable name as prefix, so `ctest -R <layer or area>` (e.g. -R noise) selects tests.
     gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60 TEST_PREFIX "${target}."
       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} PROPERTIES LABELS ${layer})

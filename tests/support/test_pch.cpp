@@ -1,0 +1,1 @@
+// Holds the shared test precompiled header (tests/support/test_pch.hpp); no code of its own.
