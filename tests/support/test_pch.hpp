@@ -3,9 +3,14 @@
 // here; project headers change too often to be worth it.
 #pragma once
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
+#include <google/protobuf/message.h>
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -15,12 +20,6 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <fmt/format.h>
-#include <google/protobuf/message.h>
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
