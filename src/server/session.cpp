@@ -71,11 +71,14 @@ asio::awaitable<void> Session::run() {
     auto status = co_await handler_.handle(*message);
     if (!status.ok()) {
       spdlog::info("closing connection from {}: {}", stream_->peer_description(), status.error().describe());
-      co_await stream_->flush();  // let the error reply out first
+      // Let the error reply out first; the connection closes whether or not it gets out.
+      auto flushed = co_await stream_->flush();
+      if (!flushed.ok()) spdlog::debug("error reply not sent: {}", flushed.error().describe());
       break;
     }
     if (handler_.tunnel_requested()) {  // a relay: the connection becomes a tunnel
-      co_await stream_->flush();
+      auto flushed = co_await stream_->flush();
+      if (!flushed.ok()) break;  // the OpenTunnel reply could not be sent: nothing to serve
       context_.tunnels->serve(std::move(stream_));
       co_return;
     }

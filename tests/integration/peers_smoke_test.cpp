@@ -9,6 +9,8 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -39,7 +41,13 @@ TEST(PeersBenchmark, EverySystemDeliversEverythingAndNoServerIsLeftRunning) {
   fs::create_directories(tmp);
   auto [output, status] =
       run("TMPDIR=" + tmp.string() + " " + peers_binary().string() +
-          " --pairs 5 --duration 1 --warmup 0.5 --fanout 3 --client-threads 1 --time-limit 240 2>/dev/null");
+          " --pairs 5 --duration 1 --warmup 0.5 --fanout 3 --client-threads 1 --time-limit 240 2>" +
+          (tmp / "stderr.log").string());
+  // Its diagnostics go to a file (interleaved with stdout they could split a JSON line) and
+  // are shown with any failure below: a failure must say which system and why.
+  std::ifstream stderr_file(tmp / "stderr.log");
+  const std::string diagnostics{std::istreambuf_iterator<char>(stderr_file), {}};
+  SCOPED_TRACE("samizdat-peers stderr:\n" + diagnostics);
   ASSERT_EQ(status, 0) << output;
 
   std::size_t rows = 0;
