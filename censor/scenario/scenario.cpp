@@ -210,20 +210,17 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
   s.messages.sender_host = messages["sender"].value_or(std::string());
   s.messages.receiver_host = messages["receiver"].value_or(s.messages.sender_host);
   s.messages.mailbox = messages["mailbox"].value_or(std::string("bob"));
-  s.messages.interval_s =
-      SZ_TRY(real_in(messages["interval_s"], 1.0, 0, 3600, path + " [messages] interval_s"));
-  s.messages.send_timeout_s =
-      SZ_TRY(real_in(messages["send_timeout_s"], 4.0, 0, 3600, path + " [messages] send_timeout_s"));
-  s.messages.deliver_timeout_s =
-      SZ_TRY(real_in(messages["deliver_timeout_s"], 6.0, 0, 3600, path + " [messages] deliver_timeout_s"));
-  s.messages.receive_poll_s =
-      SZ_TRY(real_in(messages["receive_poll_s"], 0.5, 0, 3600, path + " [messages] receive_poll_s"));
-  s.messages.fetch_interval_s =
-      SZ_TRY(real_in(messages["fetch_interval_s"], 0.0, 0, 3600, path + " [messages] fetch_interval_s"));
-  s.messages.fetch_timeout_s =
-      SZ_TRY(real_in(messages["fetch_timeout_s"], 20.0, 0, 3600, path + " [messages] fetch_timeout_s"));
-  s.messages.judge_after_s = SZ_TRY(
-      real_in(messages["judge_after_s"], s.duration_s * 0.75, 0, 3600, path + " [messages] judge_after_s"));
+  // Its timings are seconds in [0, 3600]; the error names the option.
+  auto message_seconds = [&](const char* key, double fallback) {
+    return real_in(messages[key], fallback, 0, 3600, path + " [messages] " + key);
+  };
+  s.messages.interval_s = SZ_TRY(message_seconds("interval_s", 1.0));
+  s.messages.send_timeout_s = SZ_TRY(message_seconds("send_timeout_s", 4.0));
+  s.messages.deliver_timeout_s = SZ_TRY(message_seconds("deliver_timeout_s", 6.0));
+  s.messages.receive_poll_s = SZ_TRY(message_seconds("receive_poll_s", 0.5));
+  s.messages.fetch_interval_s = SZ_TRY(message_seconds("fetch_interval_s", 0.0));
+  s.messages.fetch_timeout_s = SZ_TRY(message_seconds("fetch_timeout_s", 20.0));
+  s.messages.judge_after_s = SZ_TRY(message_seconds("judge_after_s", s.duration_s * 0.75));
   if (s.messages.sender_host.empty()) return bad(path, "[messages] needs sender (an inside host)");
   if (s.messages.interval_s < 0.05) return bad(path, "[messages] interval_s must be at least 0.05");
 

@@ -63,17 +63,6 @@ std::uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-bool accepts(const std::string& host, std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
 template <class F>
 bool eventually(F condition, std::chrono::milliseconds within = 20s) {
   auto deadline = std::chrono::steady_clock::now() + within;
