@@ -21,6 +21,7 @@
 #include "transport/obfs/obfs_secrets.hpp"
 #include "transport/transport.hpp"
 #include "wire/frame_codec.hpp"
+#include "util/coro.hpp"
 
 namespace {
 
@@ -92,7 +93,7 @@ class Server {
     listener_ = std::move(*listener);
     listener_->start([](std::unique_ptr<FrameStream> stream) {
       auto executor = stream->get_executor();
-      asio::co_spawn(executor, sink(std::move(stream)), asio::detached);
+      asio::co_spawn(executor, sink(std::move(stream)), samizdat::log_escape("transport_bench: sink"));
     });
     thread_ = std::thread([this] { io_.run(); });
   }

@@ -15,12 +15,12 @@
 #include "transport/tcp/tcp_frame_stream.hpp"
 #include "transport/transport.hpp"
 #include "wire/message_codec.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::loadgen {
 namespace {
 
 using asio::ip::tcp;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 // Replies of this server are small; pushes carry one envelope (<= 64 KiB by default).
 constexpr std::size_t kMaxServerMessage = 4 << 20;
 
@@ -135,7 +135,7 @@ asio::awaitable<Result<std::shared_ptr<LoadConnection>>> LoadConnection::open(as
 
 void LoadConnection::start(PushHandler on_push) {
   on_push_ = std::move(on_push);
-  asio::co_spawn(stream_->get_executor(), read_loop(shared_from_this()), asio::detached);
+  asio::co_spawn(stream_->get_executor(), read_loop(shared_from_this()), samizdat::log_escape("load_connection: read_loop"));
 }
 
 void LoadConnection::close() {

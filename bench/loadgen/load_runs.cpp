@@ -23,11 +23,11 @@
 #include "load_connection.hpp"
 #include "server/registration.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::loadgen {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 // Payload header: u64be send time (monotonic us) || u64be sequence number of the pair.
 constexpr std::size_t kStampBytes = 16;
 
@@ -467,7 +467,7 @@ PairsResult run_phase(Workers& workers, ServerProcess& server, std::vector<std::
         pair.next_seq = 0;
         if (!pair.sender) continue;  // run_fanout: a member that only receives
         ++s.senders_running;
-        asio::co_spawn(workers.executor(t), send_loop(&pair, plan), asio::detached);
+        asio::co_spawn(workers.executor(t), send_loop(&pair, plan), samizdat::log_escape("load_runs: send_loop"));
       }
       return 0;
     });

@@ -32,6 +32,7 @@
 #include "util/clock.hpp"
 #include "util/encoding.hpp"
 #include "util/log.hpp"
+#include "util/coro.hpp"
 
 namespace {
 
@@ -97,10 +98,10 @@ int run(Body body) {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        asio::any_io_executor executor = io.get_executor();  // named: see transport/coro_result.hpp
+        asio::any_io_executor executor = io.get_executor();  // named: see util/coro.hpp
         code = co_await body(executor);
       },
-      asio::detached);
+      samizdat::log_escape("samizdat_main: a spawned coroutine"));
   io.run();
   return code;
 }
@@ -489,7 +490,7 @@ int cmd_chat(const Globals& globals, const std::string& name) {
         }
         c.disconnect();
       },
-      asio::detached);
+      samizdat::log_escape("samizdat_main: a spawned coroutine"));
 
   std::thread reader([&] {
     std::string line;
@@ -512,7 +513,7 @@ int cmd_chat(const Globals& globals, const std::string& name) {
                 std::cout << json{{"type", "sent"}, {"count", flushed->sent}}.dump() << std::endl;
               }
             },
-            asio::detached);
+            samizdat::log_escape("samizdat_main: a spawned coroutine"));
       });
     }
     asio::post(io, [&] { done = true; });

@@ -16,6 +16,7 @@
 #include "reach/map/signed_map.hpp"
 #include "transport/transport.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::cli {
 namespace {
@@ -273,7 +274,7 @@ std::optional<int> run_reach_commands(const ReachCommands& commands, const clien
         asio::any_io_executor executor = io.get_executor();
         code = co_await doctor(**client, executor, options.timeout, json);
       },
-      asio::detached);
+      samizdat::log_escape("samizdat_reach: a spawned coroutine"));
   io.run();
   return code;
 }

@@ -11,7 +11,7 @@
 #include "client/relay_book.hpp"
 #include "crypto/e2e/prekeys.hpp"
 #include "reach/channels/inband_map.hpp"
-#include "transport/coro_result.hpp"
+#include "util/coro.hpp"
 #include "util/clock.hpp"
 
 namespace samizdat::client {
@@ -99,13 +99,13 @@ asio::awaitable<Result<std::unique_ptr<Client>>> Client::init(asio::any_io_execu
     auto registered = client->store_->meta_int("registered");
     if (!registered.ok()) co_return std::move(registered).error();
     if (registered->value_or(0) == 1) {
-      SZ_CO_CHECK(client->load_identity());
+      SZ_CO_TRY(client->load_identity());
       co_return make_error(Errc::already_exists,
                            "an account already exists in " + client->options_.home.string() + " (" +
                                client->address_.to_string() + "): use it, or pick another --home");
     }
     // An init that could not reach the server: keep the identity, finish registering.
-    SZ_CO_CHECK(client->store_->set_meta("bootstrap", as_bytes(bootstrap)));
+    SZ_CO_TRY(client->store_->set_meta("bootstrap", as_bytes(bootstrap)));
   } else {
     auto store = AccountStore::create(store_options);
     if (!store.ok()) co_return std::move(store).error();
@@ -115,17 +115,17 @@ asio::awaitable<Result<std::unique_ptr<Client>>> Client::init(asio::any_io_execu
     auto spk = crypto::e2e::SignedPreKey::generate(identity, 1);
     auto tx = client->store_->transaction();
     if (!tx.ok()) co_return std::move(tx).error();
-    SZ_CO_CHECK(client->store_->set_secret("identity_seed", identity.secret_key.view().first(32)));
-    SZ_CO_CHECK(client->store_->set_secret("device_key", device_key.secret_key.view()));
-    SZ_CO_CHECK(client->store_->set_meta_int("device_id", 1));
-    SZ_CO_CHECK(client->store_->set_meta("bootstrap", as_bytes(bootstrap)));
-    SZ_CO_CHECK(client->store_->set_meta_int("registered", 0));
-    SZ_CO_CHECK(client->store_->set_meta_int("signed_prekey_id", spk.id));
-    SZ_CO_CHECK(client->store_->set_meta_int("next_prekey_id", 1));
-    SZ_CO_CHECK(client->store_->put_signed_prekey(spk, unix_millis()));
-    SZ_CO_CHECK(tx->commit());
+    SZ_CO_TRY(client->store_->set_secret("identity_seed", identity.secret_key.view().first(32)));
+    SZ_CO_TRY(client->store_->set_secret("device_key", device_key.secret_key.view()));
+    SZ_CO_TRY(client->store_->set_meta_int("device_id", 1));
+    SZ_CO_TRY(client->store_->set_meta("bootstrap", as_bytes(bootstrap)));
+    SZ_CO_TRY(client->store_->set_meta_int("registered", 0));
+    SZ_CO_TRY(client->store_->set_meta_int("signed_prekey_id", spk.id));
+    SZ_CO_TRY(client->store_->set_meta_int("next_prekey_id", 1));
+    SZ_CO_TRY(client->store_->put_signed_prekey(spk, unix_millis()));
+    SZ_CO_TRY(tx->commit());
   }
-  SZ_CO_CHECK(client->load_identity());
+  SZ_CO_TRY(client->load_identity());
 
   auto registered = co_await client->register_device();
   if (!registered.ok()) co_return std::move(registered).error();
@@ -133,7 +133,7 @@ asio::awaitable<Result<std::unique_ptr<Client>>> Client::init(asio::any_io_execu
   if (!uploaded.ok()) co_return std::move(uploaded).error();
   auto certified = co_await client->ensure_certificate();
   if (!certified.ok()) co_return std::move(certified).error();
-  SZ_CO_CHECK(client->store_->set_meta_int("registered", 1));
+  SZ_CO_TRY(client->store_->set_meta_int("registered", 1));
   co_return client;
 }
 
@@ -400,9 +400,9 @@ asio::awaitable<Status> Client::upload_prekeys(bool with_signed_prekey, std::siz
       // prekey can always be decrypted.
       auto tx = store_->transaction();
       if (!tx.ok()) co_return std::move(tx).error();
-      SZ_CO_CHECK(store_->put_one_time_prekeys(prekeys, unix_millis()));
-      SZ_CO_CHECK(store_->set_meta_int("next_prekey_id", next_id + static_cast<crypto::e2e::PreKeyId>(n)));
-      SZ_CO_CHECK(tx->commit());
+      SZ_CO_TRY(store_->put_one_time_prekeys(prekeys, unix_millis()));
+      SZ_CO_TRY(store_->set_meta_int("next_prekey_id", next_id + static_cast<crypto::e2e::PreKeyId>(n)));
+      SZ_CO_TRY(tx->commit());
     }
     wire::ClientMessage request;
     auto* body = request.mutable_upload_prekeys();
@@ -470,7 +470,7 @@ asio::awaitable<Status> Client::ensure_certificate() {
   if (certificate->sender_identity != identity_.public_key || certificate->sender_device_id != device_id_) {
     co_return make_error(Errc::auth_failed, "the server issued a sender certificate for someone else");
   }
-  SZ_CO_CHECK(store_->set_meta("sender_certificate", certificate->encode()));
+  SZ_CO_TRY(store_->set_meta("sender_certificate", certificate->encode()));
   certificate_ = *certificate;
   co_return Status{};
 }

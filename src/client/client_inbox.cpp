@@ -8,7 +8,7 @@
 #include "crypto/e2e/ratchet_message.hpp"
 #include "crypto/e2e/ratchet_session.hpp"
 #include "crypto/e2e/sealed_sender.hpp"
-#include "transport/coro_result.hpp"
+#include "util/coro.hpp"
 #include "util/clock.hpp"
 #include "wire/message_codec.hpp"
 
@@ -229,7 +229,7 @@ asio::awaitable<Result<SyncReport>> Client::sync(std::chrono::milliseconds wait)
     }
     std::vector<wire::Envelope> envelopes(reply->envelope_batch().envelopes().begin(),
                                           reply->envelope_batch().envelopes().end());
-    SZ_CO_CHECK(process_batch(envelopes, report));
+    SZ_CO_TRY(process_batch(envelopes, report));
     auto acked = co_await ack(envelopes);
     if (!acked.ok()) co_return std::move(acked).error();
     for (const auto& envelope : envelopes) after = std::max(after, envelope.id());
@@ -241,7 +241,7 @@ asio::awaitable<Result<SyncReport>> Client::sync(std::chrono::milliseconds wait)
     auto wait_for = report.received.empty() ? wait : std::chrono::milliseconds{0};
     auto pushed = co_await device_connection_->wait_for_push(wait_for);
     if (pushed.ok() && !pushed->empty()) {
-      SZ_CO_CHECK(process_batch(*pushed, report));
+      SZ_CO_TRY(process_batch(*pushed, report));
       auto acked = co_await ack(*pushed);
       if (!acked.ok()) co_return std::move(acked).error();
     } else if (!pushed.ok() && wait_for.count() > 0) {

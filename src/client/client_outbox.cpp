@@ -5,7 +5,7 @@
 #include "client/message_content.hpp"
 #include "crypto/e2e/ratchet_session.hpp"
 #include "crypto/e2e/sealed_sender.hpp"
-#include "transport/coro_result.hpp"
+#include "util/coro.hpp"
 #include "util/clock.hpp"
 #include "wire/envelope.hpp"
 #include "wire/message_codec.hpp"
@@ -173,7 +173,7 @@ asio::awaitable<Result<FlushReport>> Client::flush_once() {
   std::vector<OutboxRecord> ready;
   for (auto& entry : *entries) {
     if (entry.expires_at_ms < now) {
-      SZ_CO_CHECK(mark_failed(entry, "not accepted by the server within 7 days"));
+      SZ_CO_TRY(mark_failed(entry, "not accepted by the server within 7 days"));
       ++report.failed;
       continue;
     }
@@ -185,7 +185,7 @@ asio::awaitable<Result<FlushReport>> Client::flush_once() {
         auto fetched = co_await fetch_bundle(entry);
         if (!fetched.ok()) {
           if (is_transient(fetched.error().code)) co_return std::move(fetched).error();
-          SZ_CO_CHECK(mark_failed(entry, "cannot start a session: " + fetched.error().message));
+          SZ_CO_TRY(mark_failed(entry, "cannot start a session: " + fetched.error().message));
           ++report.failed;
           continue;
         }
@@ -194,7 +194,7 @@ asio::awaitable<Result<FlushReport>> Client::flush_once() {
       auto sealed = seal_entry(entry, bundle);
       if (!sealed.ok()) {
         if (is_transient(sealed.error().code)) co_return sealed.error();
-        SZ_CO_CHECK(mark_failed(entry, sealed.error().message));
+        SZ_CO_TRY(mark_failed(entry, sealed.error().message));
         ++report.failed;
         continue;
       }
@@ -228,7 +228,7 @@ asio::awaitable<Status> Client::send_sealed(std::vector<OutboxRecord> entries, F
     auto* out = request.mutable_send_envelopes()->add_envelopes();
     out->set_mailbox(entry.mailbox.data(), entry.mailbox.size());
     out->set_ciphertext(entry.sealed.data(), entry.sealed.size());
-    SZ_CO_CHECK(store_->note_attempt(entry.id));
+    SZ_CO_TRY(store_->note_attempt(entry.id));
   }
   // Sealed sender over an anonymous connection: the server sees neither who sends nor,
   // from the connection, which account it is.
@@ -250,7 +250,7 @@ asio::awaitable<Status> Client::send_sealed(std::vector<OutboxRecord> entries, F
       spdlog::warn("the server refused a message for now ({}); it stays in the outbox", error.message);
       co_return Status{};
     }
-    SZ_CO_CHECK(mark_failed(entries.front(), error.message));
+    SZ_CO_TRY(mark_failed(entries.front(), error.message));
     ++report.failed;
     co_return Status{};
   }
@@ -262,12 +262,12 @@ asio::awaitable<Status> Client::send_sealed(std::vector<OutboxRecord> entries, F
   if (!tx.ok()) co_return std::move(tx).error();
   std::int64_t now = unix_millis();
   for (const auto& entry : entries) {
-    SZ_CO_CHECK(store_->remove_from_outbox(entry.id));
+    SZ_CO_TRY(store_->remove_from_outbox(entry.id));
     if (!entry.message_id.empty()) {
-      SZ_CO_CHECK(store_->advance_outgoing_state(entry.contact, entry.message_id, MessageState::sent, now));
+      SZ_CO_TRY(store_->advance_outgoing_state(entry.contact, entry.message_id, MessageState::sent, now));
     }
   }
-  SZ_CO_CHECK(tx->commit());
+  SZ_CO_TRY(tx->commit());
   report.sent += entries.size();
   co_return Status{};
 }

@@ -15,6 +15,7 @@
 #include "reach/channels/dns_txt_map.hpp"
 #include "reach/channels/https_mirror_map.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::client {
 namespace {
@@ -178,7 +179,7 @@ asio::awaitable<Result<bool>> MapKeeper::refresh_out_of_band(asio::any_io_execut
     race->cancel.push_back(std::make_unique<asio::cancellation_signal>());
     ++race->running;
     asio::co_spawn(executor, fetch_channel(race, i, channels[i], timeout, resolver, this, &store),
-                   asio::bind_cancellation_slot(race->cancel[i]->slot(), asio::detached));
+                   asio::bind_cancellation_slot(race->cancel[i]->slot(), log_escape("map_keeper: fetch_channel")));
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!race->won && race->running > 0 && std::chrono::steady_clock::now() < deadline) {

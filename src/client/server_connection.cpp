@@ -16,6 +16,7 @@
 #include "transport/transport.hpp"
 #include "util/clock.hpp"
 #include "wire/message_codec.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::client {
 namespace {
@@ -28,7 +29,6 @@ struct Pending {
   bool probe = false;  // a padded goodput probe: slow on a throttled path by design
 };
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
@@ -326,7 +326,7 @@ asio::awaitable<Result<wire::ServerMessage>> ServerConnection::call(wire::Client
 std::unique_ptr<ServerConnection> ServerConnection::adopt(std::unique_ptr<transport::FrameStream> stream,
                                                           const transport::Endpoint& endpoint) {
   auto state = std::make_shared<State>(std::move(stream), endpoint);
-  asio::co_spawn(state->stream->get_executor(), read_loop(state), asio::detached);
+  asio::co_spawn(state->stream->get_executor(), read_loop(state), log_escape("server_connection: read_loop"));
   return std::unique_ptr<ServerConnection>(new ServerConnection(std::move(state)));
 }
 
@@ -334,8 +334,8 @@ void ServerConnection::start_keepalive(KeepaliveOptions options) {
   if (state_->keepalive_started || options.interval.count() <= 0 || state_->failure) return;
   state_->keepalive_started = true;
   auto executor = state_->stream->get_executor();
-  asio::co_spawn(executor, watchdog_loop(state_, options), asio::detached);
-  asio::co_spawn(executor, keepalive_loop(state_, options), asio::detached);
+  asio::co_spawn(executor, watchdog_loop(state_, options), log_escape("server_connection: watchdog_loop"));
+  asio::co_spawn(executor, keepalive_loop(state_, options), log_escape("server_connection: keepalive_loop"));
 }
 
 const transport::Endpoint& ServerConnection::endpoint() const { return state_->endpoint; }

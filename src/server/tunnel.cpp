@@ -4,6 +4,7 @@
 #include <asio/detached.hpp>
 
 #include "util/log.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::server {
 
@@ -20,7 +21,7 @@ bool TunnelService::has_room() const {
 void TunnelService::serve(std::unique_ptr<transport::FrameStream> outer) {
   auto executor = outer->get_executor();
   handshaking_.fetch_add(1, std::memory_order_relaxed);
-  asio::co_spawn(executor, run(shared_from_this(), std::move(outer)), asio::detached);
+  asio::co_spawn(executor, run(shared_from_this(), std::move(outer)), log_escape("tunnel: run"));
 }
 
 asio::awaitable<void> TunnelService::run(std::shared_ptr<TunnelService> self,

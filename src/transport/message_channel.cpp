@@ -1,6 +1,6 @@
 #include "transport/message_channel.hpp"
 
-#include "transport/coro_result.hpp"
+#include "util/coro.hpp"
 #include "wire/frame_codec.hpp"
 
 namespace samizdat::transport {
@@ -58,7 +58,7 @@ Status MessageChannel::send_message(ByteView message) {
 }
 
 asio::awaitable<Status> MessageChannel::write_message(ByteView message) {
-  SZ_CO_CHECK(send_message(message));
+  SZ_CO_TRY(send_message(message));
   co_return co_await stream_.flush();
 }
 

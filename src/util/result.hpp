@@ -107,7 +107,7 @@ using Status = Result<void>;
 }  // namespace samizdat
 
 // Not for coroutines: GCC 12 miscompiles statement expressions and temporaries inside
-// co_await expressions (see transport/coro_result.hpp for the rules there).
+// co_await expressions (see util/coro.hpp for the rules there).
 // SZ_TRY(expr): evaluates a Result; on error returns the error from the enclosing
 // function, otherwise yields the value. (GNU statement expression: GCC and clang.)
 #define SZ_TRY(expr)                                                    \

@@ -19,6 +19,7 @@
 #include "client/map_keeper.hpp"
 #include "reach/bootstrap.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::client {
 namespace {
@@ -88,7 +89,7 @@ class MapRefreshRace : public ::testing::Test {
           outcome.refresh =
               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
         },
-        asio::detached);
+        samizdat::log_escape("map_refresh_race_test: a spawned coroutine"));
     io.run();
     outcome.drained =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);

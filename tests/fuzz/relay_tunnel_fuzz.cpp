@@ -11,6 +11,7 @@
 #include <deque>
 
 #include "transport/relay/tunnel_stream.hpp"
+#include "util/coro.hpp"
 
 using namespace samizdat;
 
@@ -85,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         done = true;
       },
-      asio::detached);
+      samizdat::log_escape("relay_tunnel_fuzz: a spawned coroutine"));
   io.run();
   if (!done) std::abort();
   return 0;

@@ -30,6 +30,7 @@
 #include "client/client.hpp"
 #include "client/network_config.hpp"
 #include "support/fork_child.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::integration {
 
@@ -289,7 +290,7 @@ T run_on(asio::io_context& io, asio::awaitable<T> task) {
         out.emplace(co_await std::move(task));
         io.stop();  // open connections keep the io_context busy; the next run_on resumes them
       },
-      asio::detached);
+      samizdat::log_escape("integration_support: a spawned coroutine"));
   io.restart();
   io.run();
   return std::move(*out);

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "integration_support.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::integration {
 namespace {
@@ -31,7 +32,7 @@ void for_each_bounded(asio::io_context& io, std::size_t count, std::size_t paral
           // Open connections keep the io_context busy: stop once every worker is done.
           if (--*running == 0) io.stop();
         },
-        asio::detached);
+        samizdat::log_escape("many_clients_test: a spawned coroutine"));
   }
   io.restart();
   io.run();

@@ -14,6 +14,7 @@
 #include "crypto/secret.hpp"
 #include "reach/dialer/racing_dialer.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::reach {
 namespace {
@@ -129,7 +130,7 @@ Outcome race(std::vector<transport::Endpoint> candidates, RaceOptions options, b
         if (out.result.ok()) out.result->stream->close();
         if (!wait_for_losers) io.stop();
       },
-      asio::detached);
+      samizdat::log_escape("dialer_race_test: a spawned coroutine"));
   asio::steady_timer stop(io);
   if (stop_after.count() > 0) {
     stop.expires_after(stop_after);

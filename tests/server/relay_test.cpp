@@ -15,6 +15,7 @@
 #include "server_test_support.hpp"
 #include "transport/relay/relay_dial.hpp"
 #include "transport/relay/relay_link.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::server {
 namespace {
@@ -73,7 +74,7 @@ class RelayedClient {
   T run(asio::awaitable<T> awaitable) {
     std::optional<T> out;
     asio::co_spawn(
-        io_, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(awaitable)); }, asio::detached);
+        io_, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(awaitable)); }, samizdat::log_escape("relay_test: a spawned coroutine"));
     io_.restart();
     io_.run();
     return std::move(*out);

@@ -14,6 +14,7 @@
 
 #include "crypto/secret.hpp"
 #include "transport/transport.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport::obfs_test {
 
@@ -40,7 +41,7 @@ class ObfsEchoServer {
         peers_.push_back(stream->peer_static());
       }
       auto executor = stream->get_executor();
-      asio::co_spawn(executor, echo(std::move(stream)), asio::detached);
+      asio::co_spawn(executor, echo(std::move(stream)), samizdat::log_escape("obfs_test_support: echo"));
     });
     thread_ = std::thread([this] { io_.run(); });
   }

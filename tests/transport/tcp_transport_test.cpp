@@ -22,6 +22,7 @@
 #include "transport/tcp/noise_handshake.hpp"
 #include "transport/transport.hpp"
 #include "wire/frame_codec.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {
@@ -52,7 +53,7 @@ class EchoServer {
         hashes_.push_back(to_bytes(stream->handshake_hash()));
       }
       auto executor = stream->get_executor();
-      asio::co_spawn(executor, echo(std::move(stream)), asio::detached);
+      asio::co_spawn(executor, echo(std::move(stream)), samizdat::log_escape("tcp_transport_test: echo"));
     });
     thread_ = std::thread([this] { io_.run(); });
   }

@@ -27,6 +27,7 @@
 #include "transport/wss/websocket_handshake.hpp"
 #include "util/clock.hpp"
 #include "util/encoding.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {
@@ -68,7 +69,7 @@ class TlsEchoServer {
     listener_->start([this](std::unique_ptr<FrameStream> stream) {
       peer_static_ = stream->peer_static();
       auto executor = stream->get_executor();
-      asio::co_spawn(executor, echo(std::move(stream)), asio::detached);
+      asio::co_spawn(executor, echo(std::move(stream)), samizdat::log_escape("tls_transport_test: echo"));
     });
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -508,7 +509,7 @@ Bytes capture_client_hello(const std::string& host, const std::string& sni) {
                                   asio::use_awaitable);
         socket.close();
       },
-      asio::detached);
+      samizdat::log_escape("tls_transport_test: a spawned coroutine"));
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
@@ -517,7 +518,7 @@ Bytes capture_client_hello(const std::string& host, const std::string& sni) {
         auto stream = co_await make_tls_transport()->dial(io.get_executor(), endpoint, options);
         (void)stream;
       },
-      asio::detached);
+      samizdat::log_escape("tls_transport_test: a spawned coroutine"));
   io.run_for(10s);
   return record;
 }

@@ -23,6 +23,7 @@
 #include "transport/wss/websocket_frame.hpp"
 #include "transport/wss/websocket_handshake.hpp"
 #include "util/encoding.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {
@@ -64,7 +65,7 @@ class EchoServer {
     listener_ = std::move(*listener);
     listener_->start([](std::unique_ptr<FrameStream> stream) {
       auto executor = stream->get_executor();
-      asio::co_spawn(executor, echo(std::move(stream)), asio::detached);
+      asio::co_spawn(executor, echo(std::move(stream)), samizdat::log_escape("wss_transport_test: echo"));
     });
     thread_ = std::thread([this] { io_.run(); });
   }

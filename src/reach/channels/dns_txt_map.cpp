@@ -21,6 +21,7 @@
 #include "reach/channels/dns_message.hpp"
 #include "reach/map/signed_map.hpp"
 #include "util/encoding.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::reach {
 namespace {
@@ -272,7 +273,7 @@ Result<Bytes> fetch_map_from_dns_blocking(const std::string& name, const DnsLook
     auto value = co_await fetch_map_from_dns(name, options);
     result = std::move(value);
   };
-  asio::co_spawn(context, run(), asio::detached);
+  asio::co_spawn(context, run(), log_escape("dns_txt_map: run"));
   context.run();
   if (!result) return make_error(Errc::internal, "DNS map fetch did not finish");
   return std::move(*result);

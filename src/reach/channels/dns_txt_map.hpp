@@ -47,7 +47,7 @@ Result<asio::ip::udp::endpoint> system_resolver();
 asio::awaitable<Result<std::vector<std::string>>> lookup_txt(std::string name, DnsLookupOptions options);
 
 // lookup_txt + reassemble_map_txt_records: candidate map bytes for accept_map.
-// Pass named variables, not temporaries (GCC 12 coroutine bug: transport/coro_result.hpp).
+// Pass named variables, not temporaries (GCC 12 coroutine bug: util/coro.hpp).
 asio::awaitable<Result<Bytes>> fetch_map_from_dns(std::string name, DnsLookupOptions options);
 // The same on a private io_context, for callers outside a coroutine (CLI, doctor, tests).
 Result<Bytes> fetch_map_from_dns_blocking(const std::string& name, const DnsLookupOptions& options);

@@ -1,4 +1,5 @@
 #include "reach/channels/https_mirror_map.hpp"
+#include "util/coro.hpp"
 
 #include <openssl/ssl.h>
 
@@ -239,7 +240,7 @@ Result<Bytes> fetch_map_from_mirror_blocking(const MapMirror& mirror, const Mirr
     auto value = co_await fetch_map_from_mirror(mirror, options);
     result = std::move(value);
   };
-  asio::co_spawn(io, run(), asio::detached);
+  asio::co_spawn(io, run(), log_escape("https_mirror_map: run"));
   io.run();
   if (!result) return make_error(Errc::internal, "mirror fetch did not finish");
   return std::move(*result);

@@ -23,7 +23,7 @@ struct MirrorFetchOptions {
 // Candidate map bytes (pass them to accept_map). Errc::invalid_argument (bad URL),
 // Errc::network / Errc::timeout, Errc::protocol (not HTTP 200, bad response),
 // Errc::limit_exceeded (body too big).
-// Pass named variables, not temporaries (GCC 12 coroutine bug: transport/coro_result.hpp).
+// Pass named variables, not temporaries (GCC 12 coroutine bug: util/coro.hpp).
 asio::awaitable<Result<Bytes>> fetch_map_from_mirror(MapMirror mirror, MirrorFetchOptions options);
 // The same on a private io_context, for callers outside a coroutine.
 Result<Bytes> fetch_map_from_mirror_blocking(const MapMirror& mirror, const MirrorFetchOptions& options);

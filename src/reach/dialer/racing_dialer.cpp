@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::reach {
 namespace {
@@ -150,7 +151,7 @@ asio::awaitable<Result<RaceWinner>> race_dial(asio::any_io_executor executor,
     const std::size_t index = started++;
     state->started_at[index] = std::chrono::steady_clock::now();
     asio::co_spawn(executor, attempt(state, index),
-                   asio::bind_cancellation_slot(state->cancel[index]->slot(), asio::detached));
+                   asio::bind_cancellation_slot(state->cancel[index]->slot(), log_escape("racing_dialer: attempt")));
   };
   start_next();
   auto next_start = std::chrono::steady_clock::now() + options.stagger;

@@ -14,6 +14,7 @@
 #include "transport/relay/relay_dial.hpp"
 #include "util/log.hpp"
 #include "wire/message_codec.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::server {
 namespace {
@@ -86,7 +87,7 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
     pair->client = std::move(client);
     pairs.insert(pair);
     stats.active.fetch_add(1, std::memory_order_relaxed);
-    asio::co_spawn(io.get_executor(), serve(shared_from_this(), pair), asio::detached);
+    asio::co_spawn(io.get_executor(), serve(shared_from_this(), pair), log_escape("relay: serve"));
   }
 
   void finish(const std::shared_ptr<Pair>& pair) {
@@ -179,7 +180,7 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
     }
     self->stats.tunnels.fetch_add(1, std::memory_order_relaxed);
     pair->pumps = 2;
-    asio::co_spawn(self->io.get_executor(), pump(self, pair, true), asio::detached);
+    asio::co_spawn(self->io.get_executor(), pump(self, pair, true), log_escape("relay: pump"));
     co_await pump(self, pair, false);
   }
 

@@ -14,11 +14,11 @@
 #include <cstdio>
 
 #include "crypto/secret.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport::https {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 // Chromium's TLS 1.3 suites, then its TLS 1.2 list, in its order (Chrome 120-131).
 constexpr const char* kClientSuites13 =

@@ -16,13 +16,13 @@
 #include "transport/replay_cache.hpp"
 #include "transport/tcp/tcp_frame_stream.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {
 
 using asio::ip::tcp;
 using obfs::ObfsSecrets;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 struct Handshaking {
   explicit Handshaking(tcp::socket s) : socket(std::move(s)) {}
@@ -92,7 +92,7 @@ class ObfsListener final : public Listener {
 
   void start(AcceptHandler handler) override {
     state_->handler = std::move(handler);
-    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), asio::detached);
+    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), log_escape("obfs_transport: accept_loop"));
   }
 
   void close() override {
@@ -119,7 +119,7 @@ class ObfsListener final : public Listener {
         co_await pause.async_wait(use_tuple);
         continue;
       }
-      asio::co_spawn(executor, handshake(state, std::move(socket)), asio::detached);
+      asio::co_spawn(executor, handshake(state, std::move(socket)), log_escape("obfs_transport: handshake"));
     }
   }
 

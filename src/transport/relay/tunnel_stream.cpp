@@ -4,7 +4,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "transport/coro_result.hpp"
+#include "util/coro.hpp"
 #include "transport/tcp/noise_handshake.hpp"
 #include "transport/tcp/tcp_transport.hpp"
 

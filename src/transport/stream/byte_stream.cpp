@@ -1,4 +1,5 @@
 #include "transport/stream/byte_stream.hpp"
+#include "util/coro.hpp"
 
 #include <algorithm>
 #include <asio/experimental/as_tuple.hpp>
@@ -9,7 +10,6 @@
 namespace samizdat::transport {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 }  // namespace
 

@@ -8,14 +8,14 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "transport/coro_result.hpp"
+#include "util/coro.hpp"
 #include "transport/stream/noise_over_stream.hpp"
 #include "wire/frame_codec.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kKeepWriteCapacity = 4096;
 constexpr std::size_t kIdleReadChunk = 4096;
 constexpr std::size_t kMaxReadChunk = 64 * 1024;
@@ -41,7 +41,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   void start_writer() {
     if (writer_active || !open || queued.empty()) return;
     writer_active = true;
-    asio::co_spawn(executor, write_loop(shared_from_this()), asio::detached);
+    asio::co_spawn(executor, write_loop(shared_from_this()), log_escape("stream_frame_stream: write_loop"));
   }
 
   static asio::awaitable<void> write_loop(std::shared_ptr<StreamState> self) {
@@ -121,7 +121,7 @@ class StreamFrameStream final : public FrameStream {
   }
 
   asio::awaitable<Status> write_frame(ByteView payload) override {
-    SZ_CO_CHECK(send_frame(payload));
+    SZ_CO_TRY(send_frame(payload));
     co_return co_await flush();
   }
 

@@ -6,12 +6,12 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
-#include "transport/coro_result.hpp"
+#include "util/coro.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 // Drained write buffers bigger than this are freed rather than kept for reuse.
 constexpr std::size_t kKeepWriteCapacity = 4096;
 // Upper bound of one read from the socket into the decoder.
@@ -45,7 +45,7 @@ struct TcpFrameStream::State : std::enable_shared_from_this<State> {
   void start_writer() {
     if (writer_active || !open || queued.empty()) return;
     writer_active = true;
-    asio::co_spawn(socket.get_executor(), write_loop(shared_from_this()), asio::detached);
+    asio::co_spawn(socket.get_executor(), write_loop(shared_from_this()), log_escape("tcp_frame_stream: write_loop"));
   }
 
   static asio::awaitable<void> write_loop(std::shared_ptr<State> self) {
@@ -122,7 +122,7 @@ Status TcpFrameStream::send_frame(ByteView payload) {
 }
 
 asio::awaitable<Status> TcpFrameStream::write_frame(ByteView payload) {
-  SZ_CO_CHECK(send_frame(payload));
+  SZ_CO_TRY(send_frame(payload));
   co_return co_await flush();
 }
 

@@ -15,12 +15,12 @@
 #include "transport/tcp/noise_handshake.hpp"
 #include "transport/tcp/tcp_frame_stream.hpp"
 #include "util/log.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {
 
 using asio::ip::tcp;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 // A socket during its handshake, shared with the deadline timer that closes it.
 struct Handshaking {
@@ -96,7 +96,7 @@ class TcpListener final : public Listener {
 
   void start(AcceptHandler handler) override {
     state_->handler = std::move(handler);
-    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), asio::detached);
+    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), log_escape("tcp_transport: accept_loop"));
   }
 
   void close() override {
@@ -124,7 +124,7 @@ class TcpListener final : public Listener {
         co_await pause.async_wait(use_tuple);
         continue;
       }
-      asio::co_spawn(executor, handshake(state, std::move(socket)), asio::detached);
+      asio::co_spawn(executor, handshake(state, std::move(socket)), log_escape("tcp_transport: handshake"));
     }
   }
 

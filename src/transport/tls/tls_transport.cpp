@@ -19,12 +19,12 @@
 #include "transport/tls/tls_token.hpp"
 #include "transport/wss/websocket_handshake.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {
 
 using asio::ip::tcp;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadline) {
   auto left =
@@ -84,7 +84,7 @@ class TlsListener final : public Listener {
 
   void start(AcceptHandler handler) override {
     state_->handler = std::move(handler);
-    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), asio::detached);
+    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), log_escape("tls_transport: accept_loop"));
   }
 
   void close() override {
@@ -111,7 +111,7 @@ class TlsListener final : public Listener {
         co_await pause.async_wait(use_tuple);
         continue;
       }
-      asio::co_spawn(executor, serve(state, std::move(socket)), asio::detached);
+      asio::co_spawn(executor, serve(state, std::move(socket)), log_escape("tls_transport: serve"));
     }
   }
 

@@ -1,4 +1,5 @@
 #include "transport/wss/websocket_stream.hpp"
+#include "util/coro.hpp"
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
@@ -11,7 +12,6 @@
 namespace samizdat::transport::ws {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 // Drained write buffers bigger than this are freed rather than kept.
 constexpr std::size_t kKeepWriteCapacity = 4096;
 constexpr std::size_t kMinRead = 4096;
@@ -44,7 +44,7 @@ struct WebSocketByteStream::State : std::enable_shared_from_this<State> {
   void start_writer() {
     if (writer_active || !open || outbox.empty()) return;
     writer_active = true;
-    asio::co_spawn(inner->get_executor(), write_loop(shared_from_this()), asio::detached);
+    asio::co_spawn(inner->get_executor(), write_loop(shared_from_this()), log_escape("websocket_stream: write_loop"));
   }
 
   static asio::awaitable<void> write_loop(std::shared_ptr<State> self) {

@@ -19,13 +19,13 @@
 #include "transport/stream/stream_deadline.hpp"
 #include "transport/wss/websocket_handshake.hpp"
 #include "transport/wss/websocket_stream.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {
 
 using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 // How long a keep-alive connection may sit between cover-site requests (nginx's
 // keepalive_timeout default is 75 s), and how many requests one connection may make.
@@ -118,7 +118,7 @@ class WssListener final : public Listener {
 
   void start(AcceptHandler handler) override {
     state_->handler = std::move(handler);
-    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), asio::detached);
+    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), log_escape("wss_transport: accept_loop"));
   }
 
   void close() override {
@@ -145,7 +145,7 @@ class WssListener final : public Listener {
         co_await pause.async_wait(use_tuple);
         continue;
       }
-      asio::co_spawn(executor, serve(state, std::move(socket)), asio::detached);
+      asio::co_spawn(executor, serve(state, std::move(socket)), log_escape("wss_transport: serve"));
     }
   }
 
