@@ -20,8 +20,8 @@
 #include "transport/https/tls_stream.hpp"
 #include "transport/obfs/obfs_secrets.hpp"
 #include "transport/transport.hpp"
-#include "wire/frame_codec.hpp"
 #include "util/coro.hpp"
+#include "wire/frame_codec.hpp"
 
 namespace {
 

@@ -467,7 +467,8 @@ PairsResult run_phase(Workers& workers, ServerProcess& server, std::vector<std::
         pair.next_seq = 0;
         if (!pair.sender) continue;  // run_fanout: a member that only receives
         ++s.senders_running;
-        asio::co_spawn(workers.executor(t), send_loop(&pair, plan), samizdat::log_escape("load_runs: send_loop"));
+        asio::co_spawn(workers.executor(t), send_loop(&pair, plan),
+                       samizdat::log_escape("load_runs: send_loop"));
       }
       return 0;
     });

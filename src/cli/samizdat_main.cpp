@@ -30,9 +30,9 @@
 #include "cli/samizdat_relay.hpp"
 #include "client/client.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 #include "util/encoding.hpp"
 #include "util/log.hpp"
-#include "util/coro.hpp"
 
 namespace {
 
@@ -472,7 +472,7 @@ int cmd_chat(const Globals& globals, const std::string& name) {
               warned = true;
             }
             asio::steady_timer pause(io, std::chrono::seconds(1));
-            co_await pause.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+            co_await pause.async_wait(use_tuple);
             continue;
           }
           if (warned) std::fprintf(stderr, "samizdat: connected again\n");

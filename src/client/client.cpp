@@ -11,8 +11,8 @@
 #include "client/relay_book.hpp"
 #include "crypto/e2e/prekeys.hpp"
 #include "reach/channels/inband_map.hpp"
-#include "util/coro.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::client {
 namespace {

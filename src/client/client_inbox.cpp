@@ -8,8 +8,8 @@
 #include "crypto/e2e/ratchet_message.hpp"
 #include "crypto/e2e/ratchet_session.hpp"
 #include "crypto/e2e/sealed_sender.hpp"
-#include "util/coro.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 #include "wire/message_codec.hpp"
 
 namespace samizdat::client {

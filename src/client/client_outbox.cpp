@@ -5,8 +5,8 @@
 #include "client/message_content.hpp"
 #include "crypto/e2e/ratchet_session.hpp"
 #include "crypto/e2e/sealed_sender.hpp"
-#include "util/coro.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 #include "wire/envelope.hpp"
 #include "wire/message_codec.hpp"
 

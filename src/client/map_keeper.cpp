@@ -178,8 +178,9 @@ asio::awaitable<Result<bool>> MapKeeper::refresh_out_of_band(asio::any_io_execut
   for (std::size_t i = 0; i < channels.size(); ++i) {
     race->cancel.push_back(std::make_unique<asio::cancellation_signal>());
     ++race->running;
-    asio::co_spawn(executor, fetch_channel(race, i, channels[i], timeout, resolver, this, &store),
-                   asio::bind_cancellation_slot(race->cancel[i]->slot(), log_escape("map_keeper: fetch_channel")));
+    asio::co_spawn(
+        executor, fetch_channel(race, i, channels[i], timeout, resolver, this, &store),
+        asio::bind_cancellation_slot(race->cancel[i]->slot(), log_escape("map_keeper: fetch_channel")));
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!race->won && race->running > 0 && std::chrono::steady_clock::now() < deadline) {

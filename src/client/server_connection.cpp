@@ -15,8 +15,8 @@
 #include "transport/message_channel.hpp"
 #include "transport/transport.hpp"
 #include "util/clock.hpp"
-#include "wire/message_codec.hpp"
 #include "util/coro.hpp"
+#include "wire/message_codec.hpp"
 
 namespace samizdat::client {
 namespace {
@@ -28,7 +28,6 @@ struct Pending {
   std::int64_t sent_us = 0;
   bool probe = false;  // a padded goodput probe: slow on a throttled path by design
 };
-
 
 }  // namespace
 

@@ -3,8 +3,8 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 
-#include "util/log.hpp"
 #include "util/coro.hpp"
+#include "util/log.hpp"
 
 namespace samizdat::server {
 

@@ -21,8 +21,8 @@
 #include "transport/message_channel.hpp"
 #include "transport/tcp/noise_handshake.hpp"
 #include "transport/transport.hpp"
-#include "wire/frame_codec.hpp"
 #include "util/coro.hpp"
+#include "wire/frame_codec.hpp"
 
 namespace samizdat::transport {
 namespace {

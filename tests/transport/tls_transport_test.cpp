@@ -26,8 +26,8 @@
 #include "transport/tls/tls_token.hpp"
 #include "transport/wss/websocket_handshake.hpp"
 #include "util/clock.hpp"
-#include "util/encoding.hpp"
 #include "util/coro.hpp"
+#include "util/encoding.hpp"
 
 namespace samizdat::transport {
 namespace {

@@ -22,8 +22,8 @@
 #include "transport/https/tls_stream.hpp"
 #include "transport/wss/websocket_frame.hpp"
 #include "transport/wss/websocket_handshake.hpp"
-#include "util/encoding.hpp"
 #include "util/coro.hpp"
+#include "util/encoding.hpp"
 
 namespace samizdat::transport {
 namespace {

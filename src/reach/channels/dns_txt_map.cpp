@@ -20,15 +20,14 @@
 #include "crypto/secret.hpp"
 #include "reach/channels/dns_message.hpp"
 #include "reach/map/signed_map.hpp"
-#include "util/encoding.hpp"
 #include "util/coro.hpp"
+#include "util/encoding.hpp"
 
 namespace samizdat::reach {
 namespace {
 
 constexpr std::size_t kDigestPrefixBytes = 8;
 constexpr std::size_t kMaxChunks = kMaxSignedMapBytes / kMaxTxtChunkBytes + 1;
-constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 struct Chunk {
   std::string digest_hex;
@@ -197,7 +196,7 @@ asio::awaitable<Result<std::vector<std::string>>> lookup_txt(std::string name, D
   state->udp.open(options.resolver.protocol(), ec);
   if (ec) co_return make_error(Errc::network, "cannot open a UDP socket for DNS: " + ec.message());
   auto [send_error, sent] =
-      co_await state->udp.async_send_to(asio::buffer(*query), options.resolver, kAsTuple);
+      co_await state->udp.async_send_to(asio::buffer(*query), options.resolver, use_tuple);
   if (send_error) {
     state->timer.cancel();
     co_return make_error(Errc::network,
@@ -208,7 +207,7 @@ asio::awaitable<Result<std::vector<std::string>>> lookup_txt(std::string name, D
   while (!response) {
     asio::ip::udp::endpoint from;
     auto [receive_error, received] =
-        co_await state->udp.async_receive_from(asio::buffer(datagram), from, kAsTuple);
+        co_await state->udp.async_receive_from(asio::buffer(datagram), from, use_tuple);
     if (state->timed_out) co_return timeout_error(name);
     if (receive_error) {
       state->timer.cancel();
@@ -227,7 +226,7 @@ asio::awaitable<Result<std::vector<std::string>>> lookup_txt(std::string name, D
   if (response->truncated) {
     // RFC 1035 4.2.2 / RFC 7766: the full answer over TCP, with a two-byte length prefix.
     asio::ip::tcp::endpoint target(options.resolver.address(), options.resolver.port());
-    auto [connect_error] = co_await state->tcp.async_connect(target, kAsTuple);
+    auto [connect_error] = co_await state->tcp.async_connect(target, use_tuple);
     if (state->timed_out) co_return timeout_error(name);
     if (connect_error) {
       state->timer.cancel();
@@ -236,16 +235,16 @@ asio::awaitable<Result<std::vector<std::string>>> lookup_txt(std::string name, D
     Bytes framed(2);
     put_u16_be(framed.data(), static_cast<std::uint16_t>(query->size()));
     append(framed, *query);
-    auto [write_error, written] = co_await asio::async_write(state->tcp, asio::buffer(framed), kAsTuple);
+    auto [write_error, written] = co_await asio::async_write(state->tcp, asio::buffer(framed), use_tuple);
     std::uint8_t length_bytes[2] = {0, 0};
     asio::error_code read_error = write_error;
     if (!read_error) {
-      auto [error, n] = co_await asio::async_read(state->tcp, asio::buffer(length_bytes), kAsTuple);
+      auto [error, n] = co_await asio::async_read(state->tcp, asio::buffer(length_bytes), use_tuple);
       read_error = error;
     }
     Bytes message(get_u16_be(length_bytes));
     if (!read_error) {
-      auto [error, n] = co_await asio::async_read(state->tcp, asio::buffer(message), kAsTuple);
+      auto [error, n] = co_await asio::async_read(state->tcp, asio::buffer(message), use_tuple);
       read_error = error;
     }
     if (state->timed_out) co_return timeout_error(name);

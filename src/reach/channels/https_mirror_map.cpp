@@ -1,5 +1,4 @@
 #include "reach/channels/https_mirror_map.hpp"
-#include "util/coro.hpp"
 
 #include <openssl/ssl.h>
 
@@ -17,10 +16,11 @@
 #include <memory>
 #include <optional>
 
+#include "util/coro.hpp"
+
 namespace samizdat::reach {
 namespace {
 
-constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 
 struct Url {
@@ -179,14 +179,14 @@ asio::awaitable<Result<Bytes>> fetch_map_from_mirror(MapMirror mirror, MirrorFet
   };
 
   asio::ip::tcp::resolver resolver(executor);
-  auto [resolve_error, endpoints] = co_await resolver.async_resolve(url->host, url->port, kAsTuple);
+  auto [resolve_error, endpoints] = co_await resolver.async_resolve(url->host, url->port, use_tuple);
   if (resolve_error) {
     state->timer.cancel();
     co_return make_error(Errc::network,
                          "cannot resolve mirror host " + url->host + ": " + resolve_error.message());
   }
   auto [connect_error, connected] =
-      co_await asio::async_connect(state->stream.lowest_layer(), endpoints, kAsTuple);
+      co_await asio::async_connect(state->stream.lowest_layer(), endpoints, use_tuple);
   if (state->timed_out) co_return timeout();
   if (connect_error) {
     state->timer.cancel();
@@ -197,7 +197,7 @@ asio::awaitable<Result<Bytes>> fetch_map_from_mirror(MapMirror mirror, MirrorFet
   asio::error_code address_check;
   asio::ip::make_address(sni, address_check);
   if (address_check) SSL_set_tlsext_host_name(state->stream.native_handle(), sni.c_str());  // no SNI for IPs
-  auto [handshake_error] = co_await state->stream.async_handshake(asio::ssl::stream_base::client, kAsTuple);
+  auto [handshake_error] = co_await state->stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
   if (state->timed_out) co_return timeout();
   if (handshake_error) {
     state->timer.cancel();
@@ -207,13 +207,13 @@ asio::awaitable<Result<Bytes>> fetch_map_from_mirror(MapMirror mirror, MirrorFet
   const std::string& host = mirror.front_host.empty() ? url->host : mirror.front_host;
   std::string request = "GET " + url->path + " HTTP/1.1\r\nHost: " + host +
                         "\r\nUser-Agent: Mozilla/5.0\r\nAccept: */*\r\nConnection: close\r\n\r\n";
-  auto [write_error, written] = co_await asio::async_write(state->stream, asio::buffer(request), kAsTuple);
+  auto [write_error, written] = co_await asio::async_write(state->stream, asio::buffer(request), use_tuple);
   std::string response;
   std::size_t limit = options.max_bytes + kMaxHeaderBytes;
   std::array<char, 8192> buffer{};
   asio::error_code read_error = write_error;
   while (!read_error && response.size() <= limit) {
-    auto [error, n] = co_await state->stream.async_read_some(asio::buffer(buffer), kAsTuple);
+    auto [error, n] = co_await state->stream.async_read_some(asio::buffer(buffer), use_tuple);
     response.append(buffer.data(), n);
     read_error = error;
   }

@@ -150,8 +150,9 @@ asio::awaitable<Result<RaceWinner>> race_dial(asio::any_io_executor executor,
     state->failed_since_start = 0;
     const std::size_t index = started++;
     state->started_at[index] = std::chrono::steady_clock::now();
-    asio::co_spawn(executor, attempt(state, index),
-                   asio::bind_cancellation_slot(state->cancel[index]->slot(), log_escape("racing_dialer: attempt")));
+    asio::co_spawn(
+        executor, attempt(state, index),
+        asio::bind_cancellation_slot(state->cancel[index]->slot(), log_escape("racing_dialer: attempt")));
   };
   start_next();
   auto next_start = std::chrono::steady_clock::now() + options.stagger;

@@ -12,9 +12,9 @@
 #include "samizdat/session.pb.h"
 #include "transport/message_channel.hpp"
 #include "transport/relay/relay_dial.hpp"
+#include "util/coro.hpp"
 #include "util/log.hpp"
 #include "wire/message_codec.hpp"
-#include "util/coro.hpp"
 
 namespace samizdat::server {
 namespace {

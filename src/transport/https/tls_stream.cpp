@@ -19,7 +19,6 @@
 namespace samizdat::transport::https {
 namespace {
 
-
 // Chromium's TLS 1.3 suites, then its TLS 1.2 list, in its order (Chrome 120-131).
 constexpr const char* kClientSuites13 =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";

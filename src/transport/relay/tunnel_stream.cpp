@@ -4,9 +4,9 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "util/coro.hpp"
 #include "transport/tcp/noise_handshake.hpp"
 #include "transport/tcp/tcp_transport.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {

@@ -1,5 +1,4 @@
 #include "transport/stream/byte_stream.hpp"
-#include "util/coro.hpp"
 
 #include <algorithm>
 #include <asio/experimental/as_tuple.hpp>
@@ -7,11 +6,10 @@
 #include <asio/write.hpp>
 #include <cstring>
 
+#include "util/coro.hpp"
+
 namespace samizdat::transport {
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 std::string describe_tcp_endpoint(const asio::ip::tcp::endpoint& endpoint) {
   auto address = endpoint.address().to_string();

@@ -8,10 +8,9 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "util/coro.hpp"
 #include "transport/stream/noise_over_stream.hpp"
-#include "wire/frame_codec.hpp"
 #include "util/coro.hpp"
+#include "wire/frame_codec.hpp"
 
 namespace samizdat::transport {
 namespace {

@@ -7,7 +7,6 @@
 #include <asio/write.hpp>
 
 #include "util/coro.hpp"
-#include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {
@@ -45,7 +44,8 @@ struct TcpFrameStream::State : std::enable_shared_from_this<State> {
   void start_writer() {
     if (writer_active || !open || queued.empty()) return;
     writer_active = true;
-    asio::co_spawn(socket.get_executor(), write_loop(shared_from_this()), log_escape("tcp_frame_stream: write_loop"));
+    asio::co_spawn(socket.get_executor(), write_loop(shared_from_this()),
+                   log_escape("tcp_frame_stream: write_loop"));
   }
 
   static asio::awaitable<void> write_loop(std::shared_ptr<State> self) {

@@ -14,8 +14,8 @@
 #include "transport/replay_cache.hpp"
 #include "transport/tcp/noise_handshake.hpp"
 #include "transport/tcp/tcp_frame_stream.hpp"
-#include "util/log.hpp"
 #include "util/coro.hpp"
+#include "util/log.hpp"
 
 namespace samizdat::transport {
 namespace {
@@ -96,7 +96,8 @@ class TcpListener final : public Listener {
 
   void start(AcceptHandler handler) override {
     state_->handler = std::move(handler);
-    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), log_escape("tcp_transport: accept_loop"));
+    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_),
+                   log_escape("tcp_transport: accept_loop"));
   }
 
   void close() override {

@@ -84,7 +84,8 @@ class TlsListener final : public Listener {
 
   void start(AcceptHandler handler) override {
     state_->handler = std::move(handler);
-    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), log_escape("tls_transport: accept_loop"));
+    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_),
+                   log_escape("tls_transport: accept_loop"));
   }
 
   void close() override {

@@ -1,5 +1,4 @@
 #include "transport/wss/websocket_stream.hpp"
-#include "util/coro.hpp"
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
@@ -8,6 +7,8 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cstring>
+
+#include "util/coro.hpp"
 
 namespace samizdat::transport::ws {
 namespace {
@@ -44,7 +45,8 @@ struct WebSocketByteStream::State : std::enable_shared_from_this<State> {
   void start_writer() {
     if (writer_active || !open || outbox.empty()) return;
     writer_active = true;
-    asio::co_spawn(inner->get_executor(), write_loop(shared_from_this()), log_escape("websocket_stream: write_loop"));
+    asio::co_spawn(inner->get_executor(), write_loop(shared_from_this()),
+                   log_escape("websocket_stream: write_loop"));
   }
 
   static asio::awaitable<void> write_loop(std::shared_ptr<State> self) {

@@ -118,7 +118,8 @@ class WssListener final : public Listener {
 
   void start(AcceptHandler handler) override {
     state_->handler = std::move(handler);
-    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), log_escape("wss_transport: accept_loop"));
+    asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_),
+                   log_escape("wss_transport: accept_loop"));
   }
 
   void close() override {
