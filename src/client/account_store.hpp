@@ -3,7 +3,7 @@
 // messages already seen. Secrets (identity and device keys, prekey secrets, ratchet
 // state) are sealed with the AtRestKey before they reach the disk; see at_rest_key.hpp.
 //
-// Callers group writes in a db::Transaction (transaction()) so, for example, a ratchet
+// Callers group writes in a store::sqlite::Transaction (transaction()) so, for example, a ratchet
 // step, the decrypted message and the receipt it triggers commit together.
 #pragma once
 
@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "client/at_rest_key.hpp"
-#include "client/db/sqlite_database.hpp"
 #include "crypto/e2e/mailbox_id.hpp"
 #include "crypto/e2e/prekeys.hpp"
 #include "crypto/e2e/ratchet_session.hpp"
 #include "crypto/keys.hpp"
+#include "store/sqlite/connection.hpp"
 #include "util/result.hpp"
 
 namespace samizdat::client {
@@ -27,6 +27,7 @@ namespace samizdat::client {
 using crypto::Ed25519Public;
 using crypto::e2e::DeviceId;
 using crypto::e2e::MailboxId;
+using store::sqlite::Durability;
 
 inline constexpr std::string_view kDatabaseFileName = "account.db";
 inline constexpr std::string_view kKeyFileName = "account.key";
@@ -75,7 +76,7 @@ struct OutboxRecord {
 struct StoreOptions {
   std::filesystem::path home;
   std::optional<std::string> passphrase;
-  db::Durability durability = db::Durability::full;
+  Durability durability = Durability::full;
 };
 
 class AccountStore {
@@ -88,8 +89,8 @@ class AccountStore {
   static Result<std::unique_ptr<AccountStore>> open(const StoreOptions& options);
   static bool exists(const std::filesystem::path& home);
 
-  db::Database& database() { return *db_; }
-  Result<db::Transaction> transaction() { return db::Transaction::begin(*db_); }
+  store::sqlite::Connection& database() { return *db_; }
+  Result<store::sqlite::Transaction> transaction() { return store::sqlite::Transaction::begin(*db_); }
   const AtRestKeyParams& key_params() const { return key_params_; }
   const std::filesystem::path& home() const { return home_; }
 
@@ -153,7 +154,7 @@ class AccountStore {
   Status create_schema();
 
   std::filesystem::path home_;
-  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<store::sqlite::Connection> db_;
   std::optional<AtRestKey> key_;
   AtRestKeyParams key_params_;
 };

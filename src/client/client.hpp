@@ -43,7 +43,7 @@ struct ClientOptions {
   std::filesystem::path home;
   std::optional<std::string> passphrase;      // SAMIZDAT_PASSPHRASE
   std::chrono::milliseconds timeout{10'000};  // each network step (connect, request)
-  db::Durability durability = db::Durability::full;
+  Durability durability = Durability::full;
   std::size_t one_time_prekeys = 100;  // uploaded at init and when topping up
   // How endpoints are raced (reach/dialer/racing_dialer.hpp). Long-running mode (chat, a
   // sync loop) should set race.respect_backoff and a keepalive so a connection that dies

@@ -44,7 +44,7 @@ class ContactMapTest : public ::testing::Test {
     home_ = fs::temp_directory_path() / ("sz-contact-map-" + std::to_string(::getpid()) + "-" +
                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(home_);
-    auto store = AccountStore::create({home_, std::nullopt, db::Durability::full});
+    auto store = AccountStore::create({home_, std::nullopt, Durability::full});
     ASSERT_TRUE(store.ok()) << store.error().describe();
     store_ = std::move(*store);
     ASSERT_TRUE(keeper_.load(*store_, op_.root()).ok());

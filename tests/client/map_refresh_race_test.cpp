@@ -36,7 +36,7 @@ class MapRefreshRace : public ::testing::Test {
     home_ = fs::temp_directory_path() / ("sz-refresh-" + std::to_string(::getpid()) + "-" +
                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(home_);
-    auto store = AccountStore::create({home_, std::nullopt, db::Durability::normal});
+    auto store = AccountStore::create({home_, std::nullopt, Durability::normal});
     ASSERT_TRUE(store.ok()) << store.error().describe();
     store_ = std::move(*store);
     // A silent mirror: the kernel completes the TCP handshake (backlog) but nothing reads.

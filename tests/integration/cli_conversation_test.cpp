@@ -127,7 +127,7 @@ TEST_F(CliConversationTest, ServerDatabaseHoldsNoPlaintextAndNoSenderIdentity) {
   server_->stop();  // checkpoints nothing away: we read the files as they are
 
   // Alice's identity and device keys, read from her own account.
-  auto store = client::AccountStore::open({alice_.home(), std::nullopt, client::db::Durability::full});
+  auto store = client::AccountStore::open({alice_.home(), std::nullopt, client::Durability::full});
   ASSERT_TRUE(store.ok()) << store.error().describe();
   auto seed = (*store)->secret("identity_seed");
   auto device_secret = (*store)->secret("device_key");
