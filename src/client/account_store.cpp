@@ -11,8 +11,8 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr int kSchemaVersion = 1;
-// Checked at open: a wrong key fails here with a clear message, not later on a session.
-constexpr std::string_view kKeyCheckLabel = "key-check";
+// Sealed as settings::key_check at creation, checked at open: a wrong key fails there with a
+// clear message, not later on a session.
 constexpr std::string_view kKeyCheckValue = "samizdat account key check";
 
 constexpr std::string_view kSchema = R"sql(
@@ -182,7 +182,7 @@ Result<std::unique_ptr<AccountStore>> AccountStore::open(const StoreOptions& opt
                                            ": run `samizdat init --bootstrap ...` first");
   }
   auto store = SZ_TRY(open_database(options, /*create=*/false));
-  auto version = SZ_TRY(store->meta_int("schema_version"));
+  auto version = SZ_TRY(store->get(settings::schema_version));
   if (!version)
     return make_error(Errc::storage, "the account database has no schema: it was never finished; remove " +
                                          options.home.string() + " and run init again");
@@ -191,15 +191,14 @@ Result<std::unique_ptr<AccountStore>> AccountStore::open(const StoreOptions& opt
                                          std::to_string(*version) + "): upgrade samizdat");
   }
   AtRestKeyParams params;
-  auto source = SZ_TRY(store->meta_int("key_source"));
-  params.source = source.value_or(0) == 1 ? KeySource::passphrase : KeySource::key_file;
-  params.salt = SZ_TRY(store->meta("key_salt")).value_or(Bytes{});
-  params.opslimit = static_cast<std::uint64_t>(SZ_TRY(store->meta_int("key_opslimit")).value_or(0));
-  params.memlimit = static_cast<std::uint64_t>(SZ_TRY(store->meta_int("key_memlimit")).value_or(0));
+  params.source = SZ_TRY(store->get(settings::key_source)).value_or(KeySource::key_file);
+  params.salt = SZ_TRY(store->get(settings::key_salt)).value_or(Bytes{});
+  params.opslimit = SZ_TRY(store->get(settings::key_opslimit)).value_or(0);
+  params.memlimit = SZ_TRY(store->get(settings::key_memlimit)).value_or(0);
   auto key = SZ_TRY(AtRestKey::load(options.home / kKeyFileName, options.passphrase, params));
   store->key_.emplace(std::move(key));
   store->key_params_ = params;
-  auto check = SZ_TRY(store->secret(kKeyCheckLabel));
+  auto check = SZ_TRY(store->get(settings::key_check));
   if (!check || as_chars(check->view()) != kKeyCheckValue) {
     return make_error(Errc::auth_failed, "the account database does not open with this key");
   }
@@ -222,20 +221,20 @@ Result<std::unique_ptr<AccountStore>> AccountStore::open_database(const StoreOpt
 Status AccountStore::create_schema() {
   auto tx = SZ_TRY(transaction());
   SZ_CHECK(db_->exec(kSchema, "creating the account database"));
-  SZ_CHECK(set_meta_int("schema_version", kSchemaVersion));
-  SZ_CHECK(set_meta_int("key_source", key_params_.source == KeySource::passphrase ? 1 : 0));
+  SZ_CHECK(put(settings::schema_version, kSchemaVersion));
+  SZ_CHECK(put(settings::key_source, key_params_.source));
   if (key_params_.source == KeySource::passphrase) {
-    SZ_CHECK(set_meta("key_salt", key_params_.salt));
-    SZ_CHECK(set_meta_int("key_opslimit", static_cast<std::int64_t>(key_params_.opslimit)));
-    SZ_CHECK(set_meta_int("key_memlimit", static_cast<std::int64_t>(key_params_.memlimit)));
+    SZ_CHECK(put(settings::key_salt, key_params_.salt));
+    SZ_CHECK(put(settings::key_opslimit, key_params_.opslimit));
+    SZ_CHECK(put(settings::key_memlimit, key_params_.memlimit));
   }
-  SZ_CHECK(set_secret(kKeyCheckLabel, as_bytes(kKeyCheckValue)));
+  SZ_CHECK(put(settings::key_check, as_bytes(kKeyCheckValue)));
   return tx.commit();
 }
 
 // ---- meta ----------------------------------------------------------------------
 
-Status AccountStore::set_meta(std::string_view key, ByteView value) {
+Status AccountStore::put_meta(std::string_view key, ByteView value) {
   auto stmt = SZ_TRY(db_->prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"));
   stmt->bind_text(1, key).bind(2, value);
   return stmt->run("writing an account setting");
@@ -251,29 +250,14 @@ Result<std::optional<Bytes>> AccountStore::meta(std::string_view key) {
   return std::optional<Bytes>{stmt->column_bytes(0)};
 }
 
-Status AccountStore::set_meta_int(std::string_view key, std::int64_t value) {
-  std::string text = std::to_string(value);
-  return set_meta(key, as_bytes(text));
+Status AccountStore::put(const SecretSetting& secret, ByteView value) {
+  return put_meta("secret:" + std::string(secret.name), key_->seal(value, secret.name));
 }
 
-Result<std::optional<std::int64_t>> AccountStore::meta_int(std::string_view key) {
-  auto value = SZ_TRY(meta(key));
-  if (!value) return std::optional<std::int64_t>{};
-  try {
-    return std::optional<std::int64_t>{std::stoll(std::string(as_chars(*value)))};
-  } catch (const std::exception&) {
-    return make_error(Errc::storage, "the account database setting '" + std::string(key) + "' is damaged");
-  }
-}
-
-Status AccountStore::set_secret(std::string_view key, ByteView secret) {
-  return set_meta(std::string("secret:") + std::string(key), key_->seal(secret, key));
-}
-
-Result<std::optional<crypto::SecretBytes>> AccountStore::secret(std::string_view key) {
-  auto sealed = SZ_TRY(meta(std::string("secret:") + std::string(key)));
+Result<std::optional<crypto::SecretBytes>> AccountStore::get(const SecretSetting& secret) {
+  auto sealed = SZ_TRY(meta("secret:" + std::string(secret.name)));
   if (!sealed) return std::optional<crypto::SecretBytes>{};
-  auto opened = SZ_TRY(key_->open(*sealed, key));
+  auto opened = SZ_TRY(key_->open(*sealed, secret.name));
   return std::optional<crypto::SecretBytes>{std::move(opened)};
 }
 

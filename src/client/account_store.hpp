@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "client/account_settings.hpp"
 #include "client/at_rest_key.hpp"
 #include "crypto/e2e/mailbox_id.hpp"
 #include "crypto/e2e/prekeys.hpp"
@@ -94,14 +95,17 @@ class AccountStore {
   const AtRestKeyParams& key_params() const { return key_params_; }
   const std::filesystem::path& home() const { return home_; }
 
-  // Small settings. Absent keys give std::nullopt.
-  Status set_meta(std::string_view key, ByteView value);
-  Result<std::optional<Bytes>> meta(std::string_view key);
-  Status set_meta_int(std::string_view key, std::int64_t value);
-  Result<std::optional<std::int64_t>> meta_int(std::string_view key);
-  // Secrets, sealed under the at-rest key with `key` as the label.
-  Status set_secret(std::string_view key, ByteView secret);
-  Result<std::optional<crypto::SecretBytes>> secret(std::string_view key);
+  // Settings (account_settings.hpp): `store.get(settings::device_id)`. Absent ones give
+  // std::nullopt; a stored value that is not of the setting's type, Errc::storage.
+  template <class T>
+  Result<std::optional<T>> get(const Setting<T>& setting);
+  template <class T>
+  Status put(const Setting<T>& setting, const SettingInput<T>& value) {
+    return put_meta(setting.key, encode_setting<T>(value));
+  }
+  // Secrets, sealed under the at-rest key with the setting's name as the label.
+  Result<std::optional<crypto::SecretBytes>> get(const SecretSetting& secret);
+  Status put(const SecretSetting& secret, ByteView value);
 
   // Contacts.
   Status put_contact(const ContactRecord& contact);  // insert or replace
@@ -152,11 +156,26 @@ class AccountStore {
   AccountStore() = default;
   static Result<std::unique_ptr<AccountStore>> open_database(const StoreOptions& options, bool create);
   Status create_schema();
+  // The meta table by raw key: only through the typed settings above.
+  Status put_meta(std::string_view key, ByteView value);
+  Result<std::optional<Bytes>> meta(std::string_view key);
 
   std::filesystem::path home_;
   std::unique_ptr<store::sqlite::Connection> db_;
   std::optional<AtRestKey> key_;
   AtRestKeyParams key_params_;
 };
+
+template <class T>
+Result<std::optional<T>> AccountStore::get(const Setting<T>& setting) {
+  auto stored = SZ_TRY(meta(setting.key));
+  if (!stored) return std::optional<T>{};
+  auto value = decode_setting<T>(*stored);
+  if (!value) {
+    return make_error(Errc::storage,
+                      "the account database setting '" + std::string(setting.key) + "' is damaged");
+  }
+  return value;
+}
 
 }  // namespace samizdat::client

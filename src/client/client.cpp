@@ -11,8 +11,8 @@
 #include "client/relay_book.hpp"
 #include "crypto/e2e/prekeys.hpp"
 #include "reach/channels/inband_map.hpp"
-#include "util/coro.hpp"
 #include "util/clock.hpp"
+#include "util/coro.hpp"
 
 namespace samizdat::client {
 namespace {
@@ -45,10 +45,10 @@ Client::Client(asio::any_io_executor executor, ClientOptions options)
 Client::~Client() = default;
 
 Status Client::load_identity() {
-  auto seed = SZ_TRY(store_->secret("identity_seed"));
-  auto device_secret = SZ_TRY(store_->secret("device_key"));
-  auto device = SZ_TRY(store_->meta_int("device_id"));
-  auto bootstrap = SZ_TRY(store_->meta("bootstrap"));
+  auto seed = SZ_TRY(store_->get(settings::identity_seed));
+  auto device_secret = SZ_TRY(store_->get(settings::device_key));
+  auto device = SZ_TRY(store_->get(settings::device_id));
+  auto bootstrap = SZ_TRY(store_->get(settings::bootstrap));
   if (!seed || seed->size() != 32 || !device_secret || device_secret->size() != 32 || !device || !bootstrap) {
     return make_error(Errc::storage,
                       "the account in " + options_.home.string() +
@@ -57,14 +57,14 @@ Status Client::load_identity() {
   identity_ = crypto::Ed25519KeyPair::from_seed(seed->view());
   device_key_ = std::make_shared<const crypto::X25519KeyPair>(
       crypto::X25519KeyPair::from_secret(device_secret->view()));
-  device_id_ = static_cast<DeviceId>(*device);
+  device_id_ = *device;
   address_ = crypto::e2e::Address::from_identity(identity_.public_key);
-  network_ = SZ_TRY(parse_network_config(as_chars(*bootstrap)));
+  network_ = SZ_TRY(parse_network_config(*bootstrap));
   SZ_CHECK(load_reach_state(*store_, *health_, imported_));
   if (auto bootstrap_parsed = reach::parse_bootstrap(network_.bootstrap); bootstrap_parsed.ok()) {
     SZ_CHECK(map_.load(*store_, reach::map_root_key(*bootstrap_parsed)));
   }
-  auto cert = SZ_TRY(store_->meta("sender_certificate"));
+  auto cert = SZ_TRY(store_->get(settings::sender_certificate));
   if (cert) {
     auto parsed = crypto::e2e::SenderCertificate::parse(*cert);
     if (parsed.ok()) certificate_ = *parsed;
@@ -77,8 +77,8 @@ Result<std::unique_ptr<Client>> Client::open(asio::any_io_executor executor, Cli
   client->store_ = SZ_TRY(
       AccountStore::open({client->options_.home, client->options_.passphrase, client->options_.durability}));
   SZ_CHECK(client->load_identity());
-  auto registered = SZ_TRY(client->store_->meta_int("registered"));
-  if (registered.value_or(0) != 1) {
+  auto registered = SZ_TRY(client->store_->get(settings::registered));
+  if (!registered.value_or(false)) {
     return make_error(Errc::unavailable,
                       "the account in " + client->options_.home.string() +
                           " is not registered yet: run `samizdat init --bootstrap ...` again");
@@ -96,16 +96,16 @@ asio::awaitable<Result<std::unique_ptr<Client>>> Client::init(asio::any_io_execu
     auto store = AccountStore::open(store_options);
     if (!store.ok()) co_return std::move(store).error();
     client->store_ = std::move(*store);
-    auto registered = client->store_->meta_int("registered");
+    auto registered = client->store_->get(settings::registered);
     if (!registered.ok()) co_return std::move(registered).error();
-    if (registered->value_or(0) == 1) {
+    if (registered->value_or(false)) {
       SZ_CO_TRY(client->load_identity());
       co_return make_error(Errc::already_exists,
                            "an account already exists in " + client->options_.home.string() + " (" +
                                client->address_.to_string() + "): use it, or pick another --home");
     }
     // An init that could not reach the server: keep the identity, finish registering.
-    SZ_CO_TRY(client->store_->set_meta("bootstrap", as_bytes(bootstrap)));
+    SZ_CO_TRY(client->store_->put(settings::bootstrap, bootstrap));
   } else {
     auto store = AccountStore::create(store_options);
     if (!store.ok()) co_return std::move(store).error();
@@ -115,13 +115,13 @@ asio::awaitable<Result<std::unique_ptr<Client>>> Client::init(asio::any_io_execu
     auto spk = crypto::e2e::SignedPreKey::generate(identity, 1);
     auto tx = client->store_->transaction();
     if (!tx.ok()) co_return std::move(tx).error();
-    SZ_CO_TRY(client->store_->set_secret("identity_seed", identity.secret_key.view().first(32)));
-    SZ_CO_TRY(client->store_->set_secret("device_key", device_key.secret_key.view()));
-    SZ_CO_TRY(client->store_->set_meta_int("device_id", 1));
-    SZ_CO_TRY(client->store_->set_meta("bootstrap", as_bytes(bootstrap)));
-    SZ_CO_TRY(client->store_->set_meta_int("registered", 0));
-    SZ_CO_TRY(client->store_->set_meta_int("signed_prekey_id", spk.id));
-    SZ_CO_TRY(client->store_->set_meta_int("next_prekey_id", 1));
+    SZ_CO_TRY(client->store_->put(settings::identity_seed, identity.secret_key.view().first(32)));
+    SZ_CO_TRY(client->store_->put(settings::device_key, device_key.secret_key.view()));
+    SZ_CO_TRY(client->store_->put(settings::device_id, 1));
+    SZ_CO_TRY(client->store_->put(settings::bootstrap, bootstrap));
+    SZ_CO_TRY(client->store_->put(settings::registered, false));
+    SZ_CO_TRY(client->store_->put(settings::signed_prekey_id, spk.id));
+    SZ_CO_TRY(client->store_->put(settings::next_prekey_id, 1));
     SZ_CO_TRY(client->store_->put_signed_prekey(spk, unix_millis()));
     SZ_CO_TRY(tx->commit());
   }
@@ -133,7 +133,7 @@ asio::awaitable<Result<std::unique_ptr<Client>>> Client::init(asio::any_io_execu
   if (!uploaded.ok()) co_return std::move(uploaded).error();
   auto certified = co_await client->ensure_certificate();
   if (!certified.ok()) co_return std::move(certified).error();
-  SZ_CO_TRY(client->store_->set_meta_int("registered", 1));
+  SZ_CO_TRY(client->store_->put(settings::registered, true));
   co_return client;
 }
 
@@ -388,9 +388,9 @@ asio::awaitable<Status> Client::register_device() {
 }
 
 asio::awaitable<Status> Client::upload_prekeys(bool with_signed_prekey, std::size_t count) {
-  auto first = store_->meta_int("next_prekey_id");
+  auto first = store_->get(settings::next_prekey_id);
   if (!first.ok()) co_return std::move(first).error();
-  auto next_id = static_cast<crypto::e2e::PreKeyId>(first->value_or(1));
+  crypto::e2e::PreKeyId next_id = first->value_or(1);
   bool spk_pending = with_signed_prekey;
   do {
     std::size_t n = std::min(count, kMaxOneTimePrekeysPerUpload);
@@ -401,15 +401,15 @@ asio::awaitable<Status> Client::upload_prekeys(bool with_signed_prekey, std::siz
       auto tx = store_->transaction();
       if (!tx.ok()) co_return std::move(tx).error();
       SZ_CO_TRY(store_->put_one_time_prekeys(prekeys, unix_millis()));
-      SZ_CO_TRY(store_->set_meta_int("next_prekey_id", next_id + static_cast<crypto::e2e::PreKeyId>(n)));
+      SZ_CO_TRY(store_->put(settings::next_prekey_id, next_id + static_cast<crypto::e2e::PreKeyId>(n)));
       SZ_CO_TRY(tx->commit());
     }
     wire::ClientMessage request;
     auto* body = request.mutable_upload_prekeys();
     if (spk_pending) {
-      auto spk_id = store_->meta_int("signed_prekey_id");
+      auto spk_id = store_->get(settings::signed_prekey_id);
       if (!spk_id.ok()) co_return std::move(spk_id).error();
-      auto spk = store_->signed_prekey(static_cast<crypto::e2e::PreKeyId>(spk_id->value_or(1)));
+      auto spk = store_->signed_prekey(spk_id->value_or(1));
       if (!spk.ok()) co_return std::move(spk).error();
       if (!*spk) co_return make_error(Errc::storage, "the account database lost its signed prekey");
       auto* out = body->mutable_signed_prekey();
@@ -470,7 +470,7 @@ asio::awaitable<Status> Client::ensure_certificate() {
   if (certificate->sender_identity != identity_.public_key || certificate->sender_device_id != device_id_) {
     co_return make_error(Errc::auth_failed, "the server issued a sender certificate for someone else");
   }
-  SZ_CO_TRY(store_->set_meta("sender_certificate", certificate->encode()));
+  SZ_CO_TRY(store_->put(settings::sender_certificate, certificate->encode()));
   certificate_ = *certificate;
   co_return Status{};
 }

@@ -43,15 +43,15 @@ Status MapKeeper::load(AccountStore& store, const crypto::Ed25519Public& root) {
   current_.reset();
   bootstrap_mirrors_.clear();
   bootstrap_dns_names_.clear();
-  if (auto text = SZ_TRY(store.meta("bootstrap")); text) {
+  if (auto text = SZ_TRY(store.get(settings::bootstrap)); text) {
     // The client checked this string when the account was made; a string it cannot read
     // simply offers no channels.
-    if (auto bootstrap = reach::parse_bootstrap(as_chars(*text)); bootstrap.ok()) {
+    if (auto bootstrap = reach::parse_bootstrap(*text); bootstrap.ok()) {
       bootstrap_mirrors_ = std::move(bootstrap->mirrors);
       bootstrap_dns_names_ = std::move(bootstrap->dns_names);
     }
   }
-  auto bytes = SZ_TRY(store.meta(kReachMapKey));
+  auto bytes = SZ_TRY(store.get(settings::reach_map));
   if (!bytes) return {};
   auto verified = reach::verify_map(*bytes, root_, now_seconds());
   if (!verified.ok()) {
@@ -72,7 +72,7 @@ Result<const reach::SignedMap*> MapKeeper::offer(AccountStore& store, ByteView c
                                                  std::string_view channel) {
   auto accepted = reach::accept_map(current(), candidate, root_, now_seconds());
   if (!accepted.ok()) return std::move(accepted).error();
-  SZ_CHECK(store.set_meta(kReachMapKey, accepted->bytes));
+  SZ_CHECK(store.put(settings::reach_map, accepted->bytes));
   spdlog::info("network map v{} accepted from {} ({} endpoints)", accepted->map.version, channel,
                accepted->map.endpoints.size());
   current_ = std::move(*accepted);

@@ -43,7 +43,7 @@ TEST_F(AccountStoreTest, SecretsAreNeverWrittenInTheClear) {
   ASSERT_TRUE(store.ok()) << store.error().describe();
   auto identity = crypto::Ed25519KeyPair::generate();
   auto spk = crypto::e2e::SignedPreKey::generate(identity, 7);
-  ASSERT_TRUE((*store)->set_secret("identity_seed", identity.secret_key.view().first(32)).ok());
+  ASSERT_TRUE((*store)->put(settings::identity_seed, identity.secret_key.view().first(32)).ok());
   ASSERT_TRUE((*store)->put_signed_prekey(spk, 1).ok());
 
   std::string disk = disk_contents();
@@ -52,7 +52,7 @@ TEST_F(AccountStoreTest, SecretsAreNeverWrittenInTheClear) {
   EXPECT_EQ(disk.find(seed), std::string::npos);
   EXPECT_EQ(disk.find(spk_secret), std::string::npos);
 
-  auto back = (*store)->secret("identity_seed");
+  auto back = (*store)->get(settings::identity_seed);
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_TRUE(equal_constant_time((*back)->view(), identity.secret_key.view().first(32)));
   auto spk_back = (*store)->signed_prekey(7);
@@ -172,6 +172,38 @@ TEST_F(AccountStoreTest, OutboxKeepsEntriesUntilRemovedAcrossReopen) {
   EXPECT_TRUE(outbox->front().content.empty());  // plaintext dropped once sealed
   ASSERT_TRUE((*store)->remove_from_outbox(outbox->front().id).ok());
   EXPECT_EQ(*(*store)->outbox_size(), 0);
+}
+
+// Settings keep the stored form every existing account has (integers as decimal text), and
+// a value that is not of its setting's type is reported, not misread.
+TEST_F(AccountStoreTest, SettingsReadWhatEarlierVersionsWroteAndRefuseDamagedValues) {
+  auto store = AccountStore::create({home_, std::nullopt, Durability::full});
+  ASSERT_TRUE(store.ok()) << store.error().describe();
+  auto& db = (*store)->database();
+  auto write_raw = [&](std::string_view key, std::string_view value) {
+    auto stmt = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+    ASSERT_TRUE(stmt.ok());
+    (*stmt)->bind_text(1, key).bind(2, as_bytes(value));
+    ASSERT_TRUE((*stmt)->run("writing a raw setting").ok());
+  };
+  write_raw("device_id", "7");
+  write_raw("registered", "1");
+  write_raw("bootstrap", "samizdat1:example");
+  EXPECT_EQ(*(*store)->get(settings::device_id), std::optional<crypto::e2e::DeviceId>(7));
+  EXPECT_EQ(*(*store)->get(settings::registered), std::optional<bool>(true));
+  EXPECT_EQ(*(*store)->get(settings::bootstrap), std::optional<std::string>("samizdat1:example"));
+  EXPECT_EQ(*(*store)->get(settings::next_prekey_id), std::nullopt);
+
+  ASSERT_TRUE((*store)->put(settings::next_prekey_id, 4294967295u).ok());
+  EXPECT_EQ(*(*store)->get(settings::next_prekey_id), std::optional<crypto::e2e::PreKeyId>(4294967295u));
+
+  write_raw("device_id", "seven");
+  auto damaged = (*store)->get(settings::device_id);
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.error().code, Errc::storage);
+  EXPECT_NE(damaged.error().message.find("'device_id' is damaged"), std::string::npos);
+  write_raw("registered", "2");
+  EXPECT_FALSE((*store)->get(settings::registered).ok());
 }
 
 }  // namespace

@@ -166,7 +166,7 @@ TEST_F(ContactMapTest, LedgerStaysBoundedAndADamagedOneIsReplaced) {
   truncated.pop_back();
   EXPECT_EQ(ContactMapLedger::decode(truncated).error().code, Errc::malformed);
 
-  ASSERT_TRUE(store_->set_meta(kContactMapLedgerKey, as_bytes(std::string_view("junk"))).ok());
+  ASSERT_TRUE(store_->put(settings::contact_map_ledger, as_bytes(std::string_view("junk"))).ok());
   LogCapture logs;
   auto loaded = load_contact_map_ledger(*store_);
   ASSERT_TRUE(loaded.ok());

@@ -118,7 +118,7 @@ TEST_F(MapRefreshRace, ASilentMirrorDoesNotHoldUpAWorkingOneForAClientWithOnlyTh
                         "front.example", "hidden.example"}};
   auto text = reach::encode_bootstrap(bootstrap);
   ASSERT_TRUE(text.ok()) << text.error().describe();
-  ASSERT_TRUE(store_->set_meta("bootstrap", as_bytes(*text)).ok());
+  ASSERT_TRUE(store_->put(settings::bootstrap, *text).ok());
 
   MapKeeper keeper;
   ASSERT_TRUE(keeper.load(*store_, *bootstrap.map_root).ok());
