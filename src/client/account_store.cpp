@@ -4,6 +4,7 @@
 
 #include <system_error>
 
+#include "crypto/e2e/address.hpp"
 #include "util/encoding.hpp"
 
 namespace samizdat::client {
@@ -304,6 +305,12 @@ Status AccountStore::touch_contact(const Ed25519Public& identity_key, std::int64
       db_->prepare("UPDATE contacts SET last_activity_ms = max(last_activity_ms, ?) WHERE identity_key = ?"));
   stmt->bind(1, now_ms).bind(2, identity_key);
   return stmt->run("updating a contact");
+}
+
+std::string display_name(AccountStore& store, const Ed25519Public& identity_key) {
+  auto contact = store.contact_by_identity(identity_key);
+  if (contact.ok() && *contact && !(*contact)->name.empty()) return (*contact)->name;
+  return crypto::e2e::Address::from_identity(identity_key).to_string();
 }
 
 // ---- prekeys -------------------------------------------------------------------

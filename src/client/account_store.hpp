@@ -166,6 +166,9 @@ class AccountStore {
   AtRestKeyParams key_params_;
 };
 
+// The contact's name, else their grouped address (what logs and the user see).
+std::string display_name(AccountStore& store, const Ed25519Public& identity_key);
+
 template <class T>
 Result<std::optional<T>> AccountStore::get(const Setting<T>& setting) {
   auto stored = SZ_TRY(meta(setting.key));
