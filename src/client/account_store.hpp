@@ -3,7 +3,7 @@
 // messages already seen. Secrets (identity and device keys, prekey secrets, ratchet
 // state) are sealed with the AtRestKey before they reach the disk; see at_rest_key.hpp.
 //
-// Callers group writes in a db::Transaction (transaction()) so, for example, a ratchet
+// Callers group writes in a store::sqlite::Transaction (transaction()) so, for example, a ratchet
 // step, the decrypted message and the receipt it triggers commit together.
 #pragma once
 
@@ -14,12 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "client/account_settings.hpp"
 #include "client/at_rest_key.hpp"
-#include "client/db/sqlite_database.hpp"
 #include "crypto/e2e/mailbox_id.hpp"
 #include "crypto/e2e/prekeys.hpp"
 #include "crypto/e2e/ratchet_session.hpp"
 #include "crypto/keys.hpp"
+#include "store/sqlite/connection.hpp"
 #include "util/result.hpp"
 
 namespace samizdat::client {
@@ -27,6 +28,7 @@ namespace samizdat::client {
 using crypto::Ed25519Public;
 using crypto::e2e::DeviceId;
 using crypto::e2e::MailboxId;
+using store::sqlite::Durability;
 
 inline constexpr std::string_view kDatabaseFileName = "account.db";
 inline constexpr std::string_view kKeyFileName = "account.key";
@@ -75,7 +77,7 @@ struct OutboxRecord {
 struct StoreOptions {
   std::filesystem::path home;
   std::optional<std::string> passphrase;
-  db::Durability durability = db::Durability::full;
+  Durability durability = Durability::full;
 };
 
 class AccountStore {
@@ -88,19 +90,22 @@ class AccountStore {
   static Result<std::unique_ptr<AccountStore>> open(const StoreOptions& options);
   static bool exists(const std::filesystem::path& home);
 
-  db::Database& database() { return *db_; }
-  Result<db::Transaction> transaction() { return db::Transaction::begin(*db_); }
+  store::sqlite::Connection& database() { return *db_; }
+  Result<store::sqlite::Transaction> transaction() { return store::sqlite::Transaction::begin(*db_); }
   const AtRestKeyParams& key_params() const { return key_params_; }
   const std::filesystem::path& home() const { return home_; }
 
-  // Small settings. Absent keys give std::nullopt.
-  Status set_meta(std::string_view key, ByteView value);
-  Result<std::optional<Bytes>> meta(std::string_view key);
-  Status set_meta_int(std::string_view key, std::int64_t value);
-  Result<std::optional<std::int64_t>> meta_int(std::string_view key);
-  // Secrets, sealed under the at-rest key with `key` as the label.
-  Status set_secret(std::string_view key, ByteView secret);
-  Result<std::optional<crypto::SecretBytes>> secret(std::string_view key);
+  // Settings (account_settings.hpp): `store.get(settings::device_id)`. Absent ones give
+  // std::nullopt; a stored value that is not of the setting's type, Errc::storage.
+  template <class T>
+  Result<std::optional<T>> get(const Setting<T>& setting);
+  template <class T>
+  Status put(const Setting<T>& setting, const SettingInput<T>& value) {
+    return put_meta(setting.key, encode_setting<T>(value));
+  }
+  // Secrets, sealed under the at-rest key with the setting's name as the label.
+  Result<std::optional<crypto::SecretBytes>> get(const SecretSetting& secret);
+  Status put(const SecretSetting& secret, ByteView value);
 
   // Contacts.
   Status put_contact(const ContactRecord& contact);  // insert or replace
@@ -151,11 +156,29 @@ class AccountStore {
   AccountStore() = default;
   static Result<std::unique_ptr<AccountStore>> open_database(const StoreOptions& options, bool create);
   Status create_schema();
+  // The meta table by raw key: only through the typed settings above.
+  Status put_meta(std::string_view key, ByteView value);
+  Result<std::optional<Bytes>> meta(std::string_view key);
 
   std::filesystem::path home_;
-  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<store::sqlite::Connection> db_;
   std::optional<AtRestKey> key_;
   AtRestKeyParams key_params_;
 };
+
+// The contact's name, else their grouped address (what logs and the user see).
+std::string display_name(AccountStore& store, const Ed25519Public& identity_key);
+
+template <class T>
+Result<std::optional<T>> AccountStore::get(const Setting<T>& setting) {
+  auto stored = SZ_TRY(meta(setting.key));
+  if (!stored) return std::optional<T>{};
+  auto value = decode_setting<T>(*stored);
+  if (!value) {
+    return make_error(Errc::storage,
+                      "the account database setting '" + std::string(setting.key) + "' is damaged");
+  }
+  return value;
+}
 
 }  // namespace samizdat::client

@@ -2,15 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <cctype>
 
-#include "client/reach_state.hpp"
-#include "client/relay_book.hpp"
 #include "crypto/e2e/prekeys.hpp"
-#include "reach/channels/inband_map.hpp"
 #include "util/clock.hpp"
 #include "util/coro.hpp"
 
@@ -45,30 +39,27 @@ Client::Client(asio::any_io_executor executor, ClientOptions options)
 Client::~Client() = default;
 
 Status Client::load_identity() {
-  auto seed = SZ_TRY(store_->secret("identity_seed"));
-  auto device_secret = SZ_TRY(store_->secret("device_key"));
-  auto device = SZ_TRY(store_->meta_int("device_id"));
-  auto bootstrap = SZ_TRY(store_->meta("bootstrap"));
+  auto seed = SZ_TRY(store_->get(settings::identity_seed));
+  auto device_secret = SZ_TRY(store_->get(settings::device_key));
+  auto device = SZ_TRY(store_->get(settings::device_id));
+  auto bootstrap = SZ_TRY(store_->get(settings::bootstrap));
   if (!seed || seed->size() != 32 || !device_secret || device_secret->size() != 32 || !device || !bootstrap) {
     return make_error(Errc::storage,
                       "the account in " + options_.home.string() +
                           " is incomplete: remove that directory and run `samizdat init` again");
   }
-  identity_ = crypto::Ed25519KeyPair::from_seed(seed->view());
-  device_key_ = std::make_shared<const crypto::X25519KeyPair>(
+  account_.identity = crypto::Ed25519KeyPair::from_seed(seed->view());
+  account_.device_key = std::make_shared<const crypto::X25519KeyPair>(
       crypto::X25519KeyPair::from_secret(device_secret->view()));
-  device_id_ = static_cast<DeviceId>(*device);
-  address_ = crypto::e2e::Address::from_identity(identity_.public_key);
-  network_ = SZ_TRY(parse_network_config(as_chars(*bootstrap)));
-  SZ_CHECK(load_reach_state(*store_, *health_, imported_));
-  if (auto bootstrap_parsed = reach::parse_bootstrap(network_.bootstrap); bootstrap_parsed.ok()) {
-    SZ_CHECK(map_.load(*store_, reach::map_root_key(*bootstrap_parsed)));
-  }
-  auto cert = SZ_TRY(store_->meta("sender_certificate"));
-  if (cert) {
-    auto parsed = crypto::e2e::SenderCertificate::parse(*cert);
-    if (parsed.ok()) certificate_ = *parsed;
-  }
+  account_.device_id = *device;
+  account_.address = crypto::e2e::Address::from_identity(account_.identity.public_key);
+  account_.network = SZ_TRY(parse_network_config(*bootstrap));
+  ConnectorOptions connector_options{options_.timeout, options_.race, options_.keepalive};
+  connector_ =
+      SZ_TRY(Connector::load(executor_, *store_, account_.network, account_.device_key, connector_options));
+  outbox_ = std::make_unique<Outbox>(*store_, *connector_, account_);
+  SZ_CHECK(outbox_->load_certificate());
+  inbox_ = std::make_unique<Inbox>(*store_, *connector_, account_);
   return {};
 }
 
@@ -77,8 +68,8 @@ Result<std::unique_ptr<Client>> Client::open(asio::any_io_executor executor, Cli
   client->store_ = SZ_TRY(
       AccountStore::open({client->options_.home, client->options_.passphrase, client->options_.durability}));
   SZ_CHECK(client->load_identity());
-  auto registered = SZ_TRY(client->store_->meta_int("registered"));
-  if (registered.value_or(0) != 1) {
+  auto registered = SZ_TRY(client->store_->get(settings::registered));
+  if (!registered.value_or(false)) {
     return make_error(Errc::unavailable,
                       "the account in " + client->options_.home.string() +
                           " is not registered yet: run `samizdat init --bootstrap ...` again");
@@ -96,16 +87,16 @@ asio::awaitable<Result<std::unique_ptr<Client>>> Client::init(asio::any_io_execu
     auto store = AccountStore::open(store_options);
     if (!store.ok()) co_return std::move(store).error();
     client->store_ = std::move(*store);
-    auto registered = client->store_->meta_int("registered");
+    auto registered = client->store_->get(settings::registered);
     if (!registered.ok()) co_return std::move(registered).error();
-    if (registered->value_or(0) == 1) {
+    if (registered->value_or(false)) {
       SZ_CO_TRY(client->load_identity());
       co_return make_error(Errc::already_exists,
                            "an account already exists in " + client->options_.home.string() + " (" +
-                               client->address_.to_string() + "): use it, or pick another --home");
+                               client->account_.address.to_string() + "): use it, or pick another --home");
     }
     // An init that could not reach the server: keep the identity, finish registering.
-    SZ_CO_TRY(client->store_->set_meta("bootstrap", as_bytes(bootstrap)));
+    SZ_CO_TRY(client->store_->put(settings::bootstrap, bootstrap));
   } else {
     auto store = AccountStore::create(store_options);
     if (!store.ok()) co_return std::move(store).error();
@@ -115,13 +106,13 @@ asio::awaitable<Result<std::unique_ptr<Client>>> Client::init(asio::any_io_execu
     auto spk = crypto::e2e::SignedPreKey::generate(identity, 1);
     auto tx = client->store_->transaction();
     if (!tx.ok()) co_return std::move(tx).error();
-    SZ_CO_TRY(client->store_->set_secret("identity_seed", identity.secret_key.view().first(32)));
-    SZ_CO_TRY(client->store_->set_secret("device_key", device_key.secret_key.view()));
-    SZ_CO_TRY(client->store_->set_meta_int("device_id", 1));
-    SZ_CO_TRY(client->store_->set_meta("bootstrap", as_bytes(bootstrap)));
-    SZ_CO_TRY(client->store_->set_meta_int("registered", 0));
-    SZ_CO_TRY(client->store_->set_meta_int("signed_prekey_id", spk.id));
-    SZ_CO_TRY(client->store_->set_meta_int("next_prekey_id", 1));
+    SZ_CO_TRY(client->store_->put(settings::identity_seed, identity.secret_key.view().first(32)));
+    SZ_CO_TRY(client->store_->put(settings::device_key, device_key.secret_key.view()));
+    SZ_CO_TRY(client->store_->put(settings::device_id, 1));
+    SZ_CO_TRY(client->store_->put(settings::bootstrap, bootstrap));
+    SZ_CO_TRY(client->store_->put(settings::registered, false));
+    SZ_CO_TRY(client->store_->put(settings::signed_prekey_id, spk.id));
+    SZ_CO_TRY(client->store_->put(settings::next_prekey_id, 1));
     SZ_CO_TRY(client->store_->put_signed_prekey(spk, unix_millis()));
     SZ_CO_TRY(tx->commit());
   }
@@ -131,220 +122,10 @@ asio::awaitable<Result<std::unique_ptr<Client>>> Client::init(asio::any_io_execu
   if (!registered.ok()) co_return std::move(registered).error();
   auto uploaded = co_await client->upload_prekeys(true, client->options_.one_time_prekeys);
   if (!uploaded.ok()) co_return std::move(uploaded).error();
-  auto certified = co_await client->ensure_certificate();
+  auto certified = co_await client->outbox_->ensure_certificate();
   if (!certified.ok()) co_return std::move(certified).error();
-  SZ_CO_TRY(client->store_->set_meta_int("registered", 1));
+  SZ_CO_TRY(client->store_->put(settings::registered, true));
   co_return client;
-}
-
-// ---- server requests -----------------------------------------------------------
-
-asio::awaitable<Result<ServerConnection*>> Client::connect(bool as_device) {
-  auto& slot = as_device ? device_connection_ : anonymous_connection_;
-  bool& connecting = as_device ? connecting_device_ : connecting_anonymous_;
-  // One dial at a time per kind: a second dial would replace (and close) a connection
-  // another coroutine on this executor is already using.
-  while (connecting) {
-    asio::steady_timer pause(executor_, std::chrono::milliseconds(5));
-    co_await pause.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-  }
-  if (slot && slot->is_open()) co_return slot.get();
-  if (slot) note_loss(*slot);
-  slot.reset();
-  connecting = true;
-  struct Reset {
-    bool& flag;
-    ~Reset() { flag = false; }
-  } reset{connecting};
-  // Not a walk over every endpoint: the dialer races the best-ranked few and widens only
-  // as attempts fail (docs/CLIENT.md "Reach").
-  auto known = known_endpoints();
-  auto candidates = reach::pick_candidates(known, *health_, unix_millis(), options_.race);
-  // A named argument, not `as_device ? device_key_ : nullptr` inside the co_await:
-  // GCC 12 destroys such a conditional's temporary twice.
-  transport::DialOptions dial_options;
-  if (as_device) dial_options.client_static = device_key_;
-  auto health = health_;
-  reach::AttemptObserver observer = [this, health](const reach::AttemptReport& report) {
-    if (report.suspect) {
-      // Saved at once: the command may be stopped (Ctrl-C, a deadline, SIGKILL) before this
-      // attempt ends. Suspect reports come only while race_dial runs, so `this` is alive.
-      spdlog::info("endpoint {} is suspect: {}", report.endpoint.to_uri(), report.reason);
-      health->record_suspect(report.endpoint, report.failure, unix_millis());
-      save_health();
-    } else if (report.ok) {
-      health->record_success(report.endpoint, static_cast<std::uint32_t>(report.elapsed.count()),
-                             unix_millis());
-    } else {
-      spdlog::info("endpoint {} failed: {} ({})", report.endpoint.to_uri(), reach::to_string(report.failure),
-                   report.reason);
-      health->record_failure(report.endpoint, report.failure, report.reason, unix_millis());
-    }
-  };
-  reach::RaceOptions race_options = options_.race;
-  // --timeout bounds each attempt too, so a short command still classifies what it tried.
-  race_options.attempt_timeout = std::min(race_options.attempt_timeout, options_.timeout);
-  reach::AttemptObserver first_observer = observer;
-  auto race = co_await reach::race_dial(executor_, std::move(candidates), std::move(dial_options),
-                                        race_options, std::move(first_observer));
-  save_health();
-  if (!race.ok()) {
-    // Every known endpoint failed: a newer map from the HTTPS mirrors or DNS names of the
-    // current one may list endpoints the censor has not found yet.
-    auto refreshed = co_await map_.refresh_out_of_band(executor_, *store_, options_.timeout);
-    if (refreshed.ok() && *refreshed) {
-      auto fresh = known_endpoints();
-      auto retry = reach::pick_candidates(fresh, *health_, unix_millis(), options_.race);
-      transport::DialOptions retry_options;
-      if (as_device) retry_options.client_static = device_key_;
-      reach::AttemptObserver retry_observer = observer;
-      race = co_await reach::race_dial(executor_, std::move(retry), std::move(retry_options), race_options,
-                                       std::move(retry_observer));
-      save_health();
-    }
-  }
-  if (!race.ok()) {
-    // Every direct endpoint failed: try the user's relays (samizdat relay add).
-    auto relays = list_relays(*store_);
-    if (relays.ok() && !relays->empty()) {
-      transport::DialOptions relay_options;
-      relay_options.timeout = options_.timeout;
-      if (as_device) relay_options.client_static = device_key_;
-      auto relayed = co_await dial_through_relays(executor_, std::move(*relays), known, relay_options);
-      if (relayed.ok()) {
-        spdlog::info("connected through relay {}", relayed->relay.to_uri());
-        slot = ServerConnection::adopt(std::move(relayed->stream), relayed->relay);
-        if (options_.keepalive.interval.count() > 0) slot->start_keepalive(options_.keepalive);
-        if (as_device) last_processed_id_ = 0;
-        co_return slot.get();
-      }
-      spdlog::info("relays did not help either: {}", relayed.error().message);
-    }
-    Error error = std::move(race).error();
-    error.message =
-        "cannot reach the server: " + error.message + " (check the network; samizdat retries by itself)";
-    co_return error;
-  }
-  slot = ServerConnection::adopt(std::move(race->stream), race->endpoint);
-  if (options_.keepalive.interval.count() > 0) slot->start_keepalive(options_.keepalive);
-  spdlog::debug("connected to {} in {} ms", race->endpoint.to_uri(), race->elapsed.count());
-  // Envelope ids are only compared within one connection's fetches and pushes; a new
-  // connection (or another endpoint) starts afresh. Re-processing is harmless anyway:
-  // the ratchet refuses a message it already decrypted.
-  if (as_device) last_processed_id_ = 0;
-  co_return slot.get();
-}
-
-void Client::note_loss(ServerConnection& connection) {
-  auto loss = connection.loss();
-  if (!loss) return;
-  const auto* known = health_->find(reach::HealthBook::key(connection.endpoint()));
-  std::int64_t now = unix_millis();
-  // The device and the anonymous connection often die together: count the event once.
-  if (known && known->in_backoff(now)) return;
-  spdlog::info("lost the connection to {}: {} ({})", connection.endpoint().to_uri(),
-               reach::to_string(connection.loss_class()), loss->message);
-  health_->record_failure(connection.endpoint(), connection.loss_class(), loss->message, now);
-  save_health();
-}
-
-void Client::save_health() {
-  if (auto saved = save_reach_health(*store_, *health_); !saved.ok()) {
-    spdlog::warn("could not save what the dialer learned: {}", saved.error().message);
-  }
-}
-
-std::vector<transport::Endpoint> Client::known_endpoints() const {
-  std::vector<transport::Endpoint> out = network_.endpoints;
-  auto from_map = map_.endpoints();
-  std::vector<transport::Endpoint> extra = imported_;
-  extra.insert(extra.begin(), from_map.begin(), from_map.end());
-  for (const auto& endpoint : extra) {
-    bool seen = false;
-    for (const auto& e : out) seen = seen || e.to_uri_with_keys() == endpoint.to_uri_with_keys();
-    if (!seen) out.push_back(endpoint);
-  }
-  return out;
-}
-
-Result<std::size_t> Client::import_endpoints(const std::vector<transport::Endpoint>& endpoints) {
-  auto before = known_endpoints().size();
-  auto merged = imported_;
-  for (const auto& endpoint : endpoints) merged.push_back(endpoint);
-  SZ_CHECK(save_imported_endpoints(*store_, merged));
-  imported_ = std::move(merged);
-  std::size_t added = known_endpoints().size() - before;
-  health_->clear_backoff();
-  save_health();
-  return added;
-}
-
-Result<std::uint64_t> Client::offer_map(ByteView signed_map, std::string_view channel) {
-  auto accepted = SZ_TRY(map_.offer(*store_, signed_map, channel));
-  health_->clear_backoff();  // new endpoints, and maybe old ones unblocked: try again
-  save_health();
-  return accepted->map.version;
-}
-
-// Channel 1 (in-band): the server offered a map newer than ours; fetch it on the same
-// connection. Best effort: a failure only means we keep the map we have.
-asio::awaitable<void> Client::fetch_offered_map(ServerConnection& connection) {
-  auto offer = connection.take_map_offer();
-  if (!offer || fetching_map_ || !reach::map_offer_is_newer(*offer, map_.current())) co_return;
-  fetching_map_ = true;
-  struct Reset {
-    bool& flag;
-    ~Reset() { flag = false; }
-  } reset{fetching_map_};
-  wire::ClientMessage request;
-  request.mutable_get_map();
-  std::string from = "server " + connection.endpoint().to_uri();  // `connection` may go while we wait
-  auto reply = co_await connection.call(std::move(request), options_.timeout);
-  if (!reply.ok() || !reply->has_map_reply()) co_return;
-  auto bytes = reach::map_bytes_from_reply(reply->map_reply());
-  if (!bytes.ok()) co_return;
-  auto accepted = map_.offer(*store_, *bytes, from);
-  if (!accepted.ok()) spdlog::info("in-band map refused: {}", accepted.error().message);
-}
-
-std::vector<transport::Endpoint> Client::active_endpoints() const {
-  std::vector<transport::Endpoint> out;
-  for (const auto* slot : {&device_connection_, &anonymous_connection_}) {
-    if (*slot && (*slot)->is_open()) out.push_back((*slot)->endpoint());
-  }
-  return out;
-}
-
-std::optional<transport::Endpoint> Client::active_endpoint() const {
-  if (device_connection_ && device_connection_->is_open()) return device_connection_->endpoint();
-  return std::nullopt;
-}
-
-asio::awaitable<Result<ServerConnection*>> Client::authenticated() { co_return co_await connect(true); }
-asio::awaitable<Result<ServerConnection*>> Client::anonymous() { co_return co_await connect(false); }
-
-asio::awaitable<Result<wire::ServerMessage>> Client::call(bool as_device, wire::ClientMessage request) {
-  auto& slot = as_device ? device_connection_ : anonymous_connection_;
-  bool reused = slot && slot->is_open();
-  auto connection = co_await connect(as_device);
-  if (!connection.ok()) co_return std::move(connection).error();
-  auto reply = co_await (*connection)->call(request, options_.timeout);
-  if (!reply.ok() && (reply.error().code == Errc::network || reply.error().code == Errc::timeout) && reused &&
-      slot && !slot->is_open()) {
-    // A connection kept from earlier died (server restart, or the keepalive found the path
-    // blocked): one fresh try, through the dialer, which avoids the endpoint that failed.
-    note_loss(*slot);
-    slot.reset();
-    connection = co_await connect(as_device);
-    if (!connection.ok()) co_return std::move(connection).error();
-    reply = co_await (*connection)->call(std::move(request), options_.timeout);
-  }
-  if (!reply.ok() && (reply.error().code == Errc::network || reply.error().code == Errc::timeout) && slot) {
-    note_loss(*slot);
-    slot.reset();
-  }
-  if (reply.ok() && slot) co_await fetch_offered_map(*slot);
-  co_return reply;
 }
 
 ClientOptions long_running(ClientOptions options) {
@@ -356,26 +137,25 @@ ClientOptions long_running(ClientOptions options) {
   return options;
 }
 
-void Client::disconnect() {
-  device_connection_.reset();
-  anonymous_connection_.reset();
-}
+void Client::disconnect() { connector_->disconnect(); }
 
 asio::awaitable<Status> Client::register_device() {
   wire::ClientMessage request;
   auto* body = request.mutable_register_device();
-  body->set_identity_key(identity_.public_key.data(), identity_.public_key.size());
-  body->set_device_id(device_id_);
-  body->set_noise_static_key(device_key_->public_key.data(), device_key_->public_key.size());
+  const auto& identity = account_.identity;
+  const auto& device_key = *account_.device_key;
+  body->set_identity_key(identity.public_key.data(), identity.public_key.size());
+  body->set_device_id(account_.device_id);
+  body->set_noise_static_key(device_key.public_key.data(), device_key.public_key.size());
   Bytes signed_bytes = to_bytes(kRegisterDomain);
-  append(signed_bytes, identity_.public_key);
+  append(signed_bytes, identity.public_key);
   std::uint8_t device[4];
-  put_u32_be(device, device_id_);
+  put_u32_be(device, account_.device_id);
   append(signed_bytes, ByteView(device, 4));
-  append(signed_bytes, device_key_->public_key);
-  auto signature = identity_.sign(signed_bytes);
+  append(signed_bytes, device_key.public_key);
+  auto signature = identity.sign(signed_bytes);
   body->set_signature(signature.data(), signature.size());
-  auto reply = co_await call(false, std::move(request));
+  auto reply = co_await connector_->call(Via::anonymous, std::move(request));
   if (!reply.ok()) {
     // Resuming an init whose reply was lost: the server already has this exact device.
     if (reply.error().code == Errc::already_exists) co_return Status{};
@@ -388,9 +168,9 @@ asio::awaitable<Status> Client::register_device() {
 }
 
 asio::awaitable<Status> Client::upload_prekeys(bool with_signed_prekey, std::size_t count) {
-  auto first = store_->meta_int("next_prekey_id");
+  auto first = store_->get(settings::next_prekey_id);
   if (!first.ok()) co_return std::move(first).error();
-  auto next_id = static_cast<crypto::e2e::PreKeyId>(first->value_or(1));
+  crypto::e2e::PreKeyId next_id = first->value_or(1);
   bool spk_pending = with_signed_prekey;
   do {
     std::size_t n = std::min(count, kMaxOneTimePrekeysPerUpload);
@@ -401,15 +181,15 @@ asio::awaitable<Status> Client::upload_prekeys(bool with_signed_prekey, std::siz
       auto tx = store_->transaction();
       if (!tx.ok()) co_return std::move(tx).error();
       SZ_CO_TRY(store_->put_one_time_prekeys(prekeys, unix_millis()));
-      SZ_CO_TRY(store_->set_meta_int("next_prekey_id", next_id + static_cast<crypto::e2e::PreKeyId>(n)));
+      SZ_CO_TRY(store_->put(settings::next_prekey_id, next_id + static_cast<crypto::e2e::PreKeyId>(n)));
       SZ_CO_TRY(tx->commit());
     }
     wire::ClientMessage request;
     auto* body = request.mutable_upload_prekeys();
     if (spk_pending) {
-      auto spk_id = store_->meta_int("signed_prekey_id");
+      auto spk_id = store_->get(settings::signed_prekey_id);
       if (!spk_id.ok()) co_return std::move(spk_id).error();
-      auto spk = store_->signed_prekey(static_cast<crypto::e2e::PreKeyId>(spk_id->value_or(1)));
+      auto spk = store_->signed_prekey(spk_id->value_or(1));
       if (!spk.ok()) co_return std::move(spk).error();
       if (!*spk) co_return make_error(Errc::storage, "the account database lost its signed prekey");
       auto* out = body->mutable_signed_prekey();
@@ -422,7 +202,7 @@ asio::awaitable<Status> Client::upload_prekeys(bool with_signed_prekey, std::siz
       out->set_id(prekey.id);
       out->set_public_key(prekey.key_pair.public_key.data(), 32);
     }
-    auto reply = co_await call(true, std::move(request));
+    auto reply = co_await connector_->call(Via::device, std::move(request));
     if (!reply.ok()) co_return std::move(reply).error();
     spk_pending = false;
     next_id += static_cast<crypto::e2e::PreKeyId>(n);
@@ -435,7 +215,7 @@ asio::awaitable<Status> Client::top_up_prekeys() {
   // An empty upload asks the server how many one-time prekeys it still holds.
   wire::ClientMessage request;
   request.mutable_upload_prekeys();
-  auto reply = co_await call(true, std::move(request));
+  auto reply = co_await connector_->call(Via::device, std::move(request));
   if (!reply.ok()) co_return std::move(reply).error();
   if (!reply->has_prekeys_stored()) co_return Status{};
   std::size_t remaining = reply->prekeys_stored().one_time_prekeys_remaining();
@@ -447,40 +227,12 @@ asio::awaitable<Status> Client::top_up_prekeys() {
   co_return co_await upload_prekeys(false, options_.one_time_prekeys - remaining);
 }
 
-asio::awaitable<Status> Client::ensure_certificate() {
-  constexpr std::int64_t kRefreshMargin = 60 * 60 * 1000;  // renew an hour before expiry
-  if (certificate_ && certificate_->expires_unix_ms > unix_millis() + kRefreshMargin) co_return Status{};
-  wire::ClientMessage request;
-  request.mutable_get_sender_certificate();
-  auto reply = co_await call(true, std::move(request));
-  if (!reply.ok()) co_return std::move(reply).error();
-  if (!reply->has_sender_certificate()) {
-    co_return make_error(Errc::protocol, "the server answered the certificate request with something else");
-  }
-  const std::string& bytes = reply->sender_certificate().certificate();
-  auto certificate = crypto::e2e::SenderCertificate::parse(as_bytes(bytes));
-  if (!certificate.ok()) co_return std::move(certificate).error();
-  auto verified = certificate->verify(network_.certificate_key, unix_millis());
-  if (!verified.ok()) {
-    co_return make_error(Errc::auth_failed,
-                         "the server's sender certificate does not verify against the key in "
-                         "the bootstrap string (" +
-                             verified.error().message + ")");
-  }
-  if (certificate->sender_identity != identity_.public_key || certificate->sender_device_id != device_id_) {
-    co_return make_error(Errc::auth_failed, "the server issued a sender certificate for someone else");
-  }
-  SZ_CO_TRY(store_->set_meta("sender_certificate", certificate->encode()));
-  certificate_ = *certificate;
-  co_return Status{};
-}
-
 // ---- contacts ------------------------------------------------------------------
 
 Result<ContactRecord> Client::add_contact(std::string_view name, std::string_view invite_text) {
   SZ_CHECK(validate_name(name));
   auto invite = SZ_TRY(Invite::parse(invite_text));
-  if (invite.identity_key == identity_.public_key) {
+  if (invite.identity_key == account_.identity.public_key) {
     return make_error(Errc::invalid_argument, "that invite is your own: ask your contact for theirs");
   }
   SZ_TRY(crypto::ed25519_public_to_x25519(invite.identity_key));  // rejects keys that are not curve points
@@ -523,14 +275,54 @@ Result<ContactRecord> Client::find_contact(std::string_view name_or_address) {
 
 Result<crypto::e2e::SafetyNumber> Client::safety_number(std::string_view name) {
   auto contact = SZ_TRY(find_contact(name));
-  return crypto::e2e::safety_number(identity_.public_key, contact.identity_key);
+  return crypto::e2e::safety_number(account_.identity.public_key, contact.identity_key);
 }
 
 std::string Client::display_name(const Ed25519Public& identity_key) {
-  auto contact = store_->contact_by_identity(identity_key);
-  if (contact.ok() && *contact && !(*contact)->name.empty()) return (*contact)->name;
-  return crypto::e2e::Address::from_identity(identity_key).to_string();
+  return client::display_name(*store_, identity_key);
 }
+
+// ---- messages -----------------------------------------------------------------
+
+Result<MessageRecord> Client::queue_text(std::string_view name, std::string_view text) {
+  auto contact = SZ_TRY(find_contact(name));
+  return outbox_->queue_text(contact, text);
+}
+
+asio::awaitable<Result<FlushReport>> Client::flush_outbox() { co_return co_await outbox_->flush(); }
+
+asio::awaitable<Result<SyncReport>> Client::sync(std::chrono::milliseconds wait) {
+  SyncReport report;
+  auto flushed = co_await outbox_->flush();
+  if (!flushed.ok()) co_return std::move(flushed).error();
+  report.flushed = *flushed;
+
+  ReceiveReport received;
+  auto receiving = co_await inbox_->receive(received, wait);
+  report.received = std::move(received.received);
+  report.receipts = received.receipts;
+  report.dropped = received.dropped;
+  if (!receiving.ok()) co_return std::move(receiving).error();
+  if (inbox_->take_consumed_prekey()) checked_prekeys_ = false;
+
+  // Delivery receipts the batch queued, and anything queued meanwhile.
+  auto outbox = store_->outbox_size();
+  if (!outbox.ok()) co_return std::move(outbox).error();
+  if (*outbox > 0) {
+    auto receipts = co_await outbox_->flush();
+    if (!receipts.ok()) co_return std::move(receipts).error();
+    report.flushed.sent += receipts->sent;
+    report.flushed.failed += receipts->failed;
+    report.flushed.pending = receipts->pending;
+  }
+  if (!checked_prekeys_) {
+    auto topped = co_await top_up_prekeys();
+    if (!topped.ok()) co_return std::move(topped).error();
+  }
+  co_return report;
+}
+
+Result<std::vector<MessageRecord>> Client::take_unread() { return inbox_->take_unread(); }
 
 Result<std::vector<MessageRecord>> Client::history(std::string_view name, std::size_t limit) {
   auto contact = SZ_TRY(find_contact(name));

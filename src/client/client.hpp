@@ -12,6 +12,10 @@
 //    decrypted message and its receipt are committed in one transaction, and a message
 //    id already stored is never stored or shown again.
 //
+// A facade: the Connector reaches the server (connector.hpp), the Outbox sends
+// (outbox.hpp), the Inbox receives (inbox.hpp); this class owns them with the account
+// database and runs registration, prekeys and contacts.
+//
 // Single-threaded: every method runs on the executor given at open/init.
 #pragma once
 
@@ -24,11 +28,13 @@
 #include <string>
 #include <vector>
 
+#include "client/account.hpp"
 #include "client/account_store.hpp"
-#include "client/contact_map.hpp"
+#include "client/connector.hpp"
+#include "client/inbox.hpp"
 #include "client/invite.hpp"
-#include "client/map_keeper.hpp"
 #include "client/network_config.hpp"
+#include "client/outbox.hpp"
 #include "client/server_connection.hpp"
 #include "crypto/e2e/address.hpp"
 #include "crypto/e2e/safety_number.hpp"
@@ -43,7 +49,7 @@ struct ClientOptions {
   std::filesystem::path home;
   std::optional<std::string> passphrase;      // SAMIZDAT_PASSPHRASE
   std::chrono::milliseconds timeout{10'000};  // each network step (connect, request)
-  db::Durability durability = db::Durability::full;
+  Durability durability = Durability::full;
   std::size_t one_time_prekeys = 100;  // uploaded at init and when topping up
   // How endpoints are raced (reach/dialer/racing_dialer.hpp). Long-running mode (chat, a
   // sync loop) should set race.respect_backoff and a keepalive so a connection that dies
@@ -57,13 +63,6 @@ struct ClientOptions {
 
 // Long-running defaults (samizdat chat): keepalive pings, throttling probes, backoff respected.
 ClientOptions long_running(ClientOptions options);
-
-// Outcome of pushing the outbox to the server.
-struct FlushReport {
-  std::size_t sent = 0;     // envelopes the server made durable
-  std::size_t failed = 0;   // given up on (message marked failed with a reason)
-  std::size_t pending = 0;  // still in the outbox
-};
 
 struct SyncReport {
   FlushReport flushed;
@@ -84,13 +83,15 @@ class Client {
 
   ~Client();
 
-  const crypto::e2e::Address& address() const { return address_; }
-  DeviceId device_id() const { return device_id_; }
-  MailboxId mailbox() const { return crypto::e2e::mailbox_id(identity_.public_key, device_id_); }
-  Invite invite() const { return Invite{identity_.public_key, device_id_}; }
+  const crypto::e2e::Address& address() const { return account_.address; }
+  DeviceId device_id() const { return account_.device_id; }
+  MailboxId mailbox() const {
+    return crypto::e2e::mailbox_id(account_.identity.public_key, account_.device_id);
+  }
+  Invite invite() const { return Invite{account_.identity.public_key, account_.device_id}; }
   KeySource key_source() const { return store_->key_params().source; }
   const std::filesystem::path& home() const { return options_.home; }
-  const NetworkConfig& network() const { return network_; }
+  const NetworkConfig& network() const { return account_.network; }
   AccountStore& store() { return *store_; }
 
   // Contacts. add_contact: Errc::already_exists if NAME is taken by someone else or the
@@ -124,66 +125,41 @@ class Client {
 
   // Reach (src/reach/dialer): every endpoint this client knows (bootstrap, then imported),
   // what it learned about each, and manual import of more.
-  std::vector<transport::Endpoint> known_endpoints() const;
-  const reach::HealthBook& health() const { return *health_; }
+  std::vector<transport::Endpoint> known_endpoints() const { return connector_->known_endpoints(); }
+  const reach::HealthBook& health() const { return connector_->health(); }
   // Adds endpoints (from a bootstrap string of the same network, or endpoint URIs with
   // keys); clears backoff so they are tried. Returns how many were new.
-  Result<std::size_t> import_endpoints(const std::vector<transport::Endpoint>& endpoints);
+  Result<std::size_t> import_endpoints(const std::vector<transport::Endpoint>& endpoints) {
+    return connector_->import_endpoints(endpoints);
+  }
   // The newest accepted network map (null without one), and a candidate from any channel
   // (import by hand, a contact): the accepted map's version, or why it was refused.
-  const reach::SignedMap* network_map() const { return map_.current(); }
-  Result<std::uint64_t> offer_map(ByteView signed_map, std::string_view channel);
+  const reach::SignedMap* network_map() const { return connector_->map().current(); }
+  Result<std::uint64_t> offer_map(ByteView signed_map, std::string_view channel) {
+    return connector_->offer_map(signed_map, channel);
+  }
   // The endpoints of the open connections (device and anonymous).
-  std::vector<transport::Endpoint> active_endpoints() const;
+  std::vector<transport::Endpoint> active_endpoints() const { return connector_->active_endpoints(); }
   // The endpoint of the open device connection, if any.
-  std::optional<transport::Endpoint> active_endpoint() const;
+  std::optional<transport::Endpoint> active_endpoint() const { return connector_->active_endpoint(); }
 
  private:
   Client(asio::any_io_executor executor, ClientOptions options);
+  // Loads the account from the database and builds the connector, outbox and inbox.
   Status load_identity();
   asio::awaitable<Status> register_device();
   asio::awaitable<Status> upload_prekeys(bool with_signed_prekey, std::size_t count);
   asio::awaitable<Status> top_up_prekeys();
-  asio::awaitable<Result<ServerConnection*>> authenticated();
-  asio::awaitable<Result<ServerConnection*>> anonymous();
-  asio::awaitable<Result<ServerConnection*>> connect(bool as_device);
-  asio::awaitable<Result<wire::ServerMessage>> call(bool as_device, wire::ClientMessage request);
-  asio::awaitable<Status> ensure_certificate();
-  asio::awaitable<Result<FlushReport>> flush_once();
-  asio::awaitable<Result<std::optional<crypto::e2e::PreKeyBundle>>> fetch_bundle(const OutboxRecord& entry);
-  Status seal_entry(const OutboxRecord& entry, const std::optional<crypto::e2e::PreKeyBundle>& bundle);
-  asio::awaitable<Status> send_sealed(std::vector<OutboxRecord> entries, FlushReport& report);
-  Status process_batch(const std::vector<wire::Envelope>& envelopes, SyncReport& report);
-  Status mark_failed(const OutboxRecord& entry, std::string_view reason);
-  void note_loss(ServerConnection& connection);
-  void save_health();
-  asio::awaitable<void> fetch_offered_map(ServerConnection& connection);
-  // Channel 4 (client_contact_map.cpp): the digest sealed into every outgoing message, and
-  // what incoming digests, map requests and map replies lead to (requests/replies queued).
-  std::optional<wire::ContactMapDigest> advertised_map_digest() const;
-  Status apply_contact_maps(const std::vector<ContactMapEvent>& events);
 
   asio::any_io_executor executor_;
   ClientOptions options_;
+  // Declared in dependency order: the parts below refer to those above.
   std::unique_ptr<AccountStore> store_;
-  NetworkConfig network_;
-  crypto::Ed25519KeyPair identity_;
-  std::shared_ptr<const crypto::X25519KeyPair> device_key_;
-  DeviceId device_id_ = 1;
-  crypto::e2e::Address address_;
-  std::optional<crypto::e2e::SenderCertificate> certificate_;
-  std::unique_ptr<ServerConnection> device_connection_;
-  std::unique_ptr<ServerConnection> anonymous_connection_;
-  std::shared_ptr<reach::HealthBook> health_ = std::make_shared<reach::HealthBook>();
-  std::vector<transport::Endpoint> imported_;
-  MapKeeper map_;
-  bool fetching_map_ = false;
-  bool flushing_ = false;
-  bool connecting_device_ = false;
-  bool connecting_anonymous_ = false;
-  bool flush_again_ = false;
+  Account account_;
+  std::unique_ptr<Connector> connector_;
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<Inbox> inbox_;
   bool checked_prekeys_ = false;
-  std::uint64_t last_processed_id_ = 0;
 };
 
 }  // namespace samizdat::client

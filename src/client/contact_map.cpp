@@ -189,7 +189,7 @@ void ContactMapLedger::add(Entry entry) {
 }
 
 Result<ContactMapLedger> load_contact_map_ledger(AccountStore& store) {
-  auto bytes = SZ_TRY(store.meta(kContactMapLedgerKey));
+  auto bytes = SZ_TRY(store.get(settings::contact_map_ledger));
   if (!bytes) return ContactMapLedger{};
   auto ledger = ContactMapLedger::decode(*bytes);
   if (!ledger.ok()) {
@@ -201,7 +201,7 @@ Result<ContactMapLedger> load_contact_map_ledger(AccountStore& store) {
 }
 
 Status save_contact_map_ledger(AccountStore& store, const ContactMapLedger& ledger) {
-  return store.set_meta(kContactMapLedgerKey, ledger.encode());
+  return store.put(settings::contact_map_ledger, ledger.encode());
 }
 
 }  // namespace samizdat::client

@@ -25,7 +25,6 @@ inline constexpr std::size_t kContactMapRootSize = 4;
 // A reply must fit one sealed envelope (wire::kMaxSealedSize) after ratchet, sealed-sender
 // and padding overheads; a bigger map travels by the other channels only.
 inline constexpr std::size_t kMaxContactMapBytes = 48 * 1024;
-inline constexpr std::string_view kContactMapLedgerKey = "contact_map_ledger";
 inline constexpr std::size_t kMaxContactMapLedger = 256;
 // After asking one contact for a digest, others who advertise the same digest are asked only
 // once this long has passed without the map arriving (no request storms from big address books).

@@ -2,20 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/cancellation_signal.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
-#include <system_error>
-
 #include "reach/bootstrap.hpp"
 #include "reach/channels/dns_txt_map.hpp"
 #include "reach/channels/https_mirror_map.hpp"
+#include "reach/dialer/race.hpp"
 #include "util/clock.hpp"
-#include "util/coro.hpp"
 
 namespace samizdat::client {
 namespace {
@@ -29,66 +20,20 @@ struct Channel {
   std::string dns_name;
 };
 
-struct RefreshRace {
-  explicit RefreshRace(asio::any_io_executor executor) : wake(executor) {}
-  asio::steady_timer wake;
-  // Emitted (terminal) for the channels still running when the race ends: their pending
-  // connect/read is aborted at once, so a one-shot command does not wait out their timeout.
-  std::vector<std::unique_ptr<asio::cancellation_signal>> cancel;
-  std::vector<bool> finished;
-  std::size_t running = 0;
-  bool over = false;  // set before cancelling: a channel that ends afterwards touches nothing else
-  bool won = false;
-
-  void end() {
-    if (over) return;
-    over = true;
-    for (std::size_t i = 0; i < cancel.size(); ++i) {
-      if (!finished[i]) cancel[i]->emit(asio::cancellation_type::terminal);
-    }
+// Fetches one channel's candidate map (the refresh decides whether it wins).
+asio::awaitable<Result<Bytes>> fetch_channel(const Channel& channel, std::chrono::milliseconds timeout,
+                                             asio::ip::udp::endpoint resolver) {
+  if (channel.mirror) {
+    reach::MirrorFetchOptions options;
+    options.timeout = timeout;
+    reach::MapMirror mirror = *channel.mirror;
+    co_return co_await reach::fetch_map_from_mirror(mirror, options);
   }
-};
-
-// Runs one channel; the first map accept_map takes wins the race. `keeper` and `store` are
-// used only while the race is not over (the refresh that owns them is still waiting).
-asio::awaitable<void> fetch_channel(std::shared_ptr<RefreshRace> race, std::size_t index, Channel channel,
-                                    std::chrono::milliseconds timeout, asio::ip::udp::endpoint resolver,
-                                    MapKeeper* keeper, AccountStore* store) {
-  Result<Bytes> bytes = make_error(Errc::internal, "the channel ended without a result");
-  try {
-    if (channel.mirror) {
-      reach::MirrorFetchOptions options;
-      options.timeout = timeout;
-      reach::MapMirror mirror = *channel.mirror;
-      auto fetched = co_await reach::fetch_map_from_mirror(mirror, options);
-      bytes = std::move(fetched);
-    } else {
-      reach::DnsLookupOptions options;
-      options.resolver = resolver;
-      options.timeout = timeout;
-      std::string name = channel.dns_name;
-      auto fetched = co_await reach::fetch_map_from_dns(name, options);
-      bytes = std::move(fetched);
-    }
-  } catch (const std::system_error&) {
-    // After the race's cancellation the next operation the channel awaits throws
-    // operation_aborted (asio's throw_if_cancelled): expected for a loser.
-    if (!race->over) throw;
-  }
-  race->finished[index] = true;
-  --race->running;
-  if (race->over) co_return;
-  if (!bytes.ok()) {
-    spdlog::info("map {} failed: {}", channel.label, bytes.error().message);
-  } else {
-    auto accepted = keeper->offer(*store, *bytes, channel.label);
-    if (accepted.ok()) {
-      race->won = true;
-    } else {
-      spdlog::info("map from {} not taken: {}", channel.label, accepted.error().message);
-    }
-  }
-  race->wake.cancel();
+  reach::DnsLookupOptions options;
+  options.resolver = resolver;
+  options.timeout = timeout;
+  std::string name = channel.dns_name;
+  co_return co_await reach::fetch_map_from_dns(name, options);
 }
 
 }  // namespace
@@ -98,15 +43,15 @@ Status MapKeeper::load(AccountStore& store, const crypto::Ed25519Public& root) {
   current_.reset();
   bootstrap_mirrors_.clear();
   bootstrap_dns_names_.clear();
-  if (auto text = SZ_TRY(store.meta("bootstrap")); text) {
+  if (auto text = SZ_TRY(store.get(settings::bootstrap)); text) {
     // The client checked this string when the account was made; a string it cannot read
     // simply offers no channels.
-    if (auto bootstrap = reach::parse_bootstrap(as_chars(*text)); bootstrap.ok()) {
+    if (auto bootstrap = reach::parse_bootstrap(*text); bootstrap.ok()) {
       bootstrap_mirrors_ = std::move(bootstrap->mirrors);
       bootstrap_dns_names_ = std::move(bootstrap->dns_names);
     }
   }
-  auto bytes = SZ_TRY(store.meta(kReachMapKey));
+  auto bytes = SZ_TRY(store.get(settings::reach_map));
   if (!bytes) return {};
   auto verified = reach::verify_map(*bytes, root_, now_seconds());
   if (!verified.ok()) {
@@ -127,7 +72,7 @@ Result<const reach::SignedMap*> MapKeeper::offer(AccountStore& store, ByteView c
                                                  std::string_view channel) {
   auto accepted = reach::accept_map(current(), candidate, root_, now_seconds());
   if (!accepted.ok()) return std::move(accepted).error();
-  SZ_CHECK(store.set_meta(kReachMapKey, accepted->bytes));
+  SZ_CHECK(store.put(settings::reach_map, accepted->bytes));
   spdlog::info("network map v{} accepted from {} ({} endpoints)", accepted->map.version, channel,
                accepted->map.endpoints.size());
   current_ = std::move(*accepted);
@@ -167,31 +112,32 @@ asio::awaitable<Result<bool>> MapKeeper::refresh_out_of_band(asio::any_io_execut
   if (channels.empty()) co_return false;
   if (channels.size() > kMaxRacedMapChannels) channels.resize(kMaxRacedMapChannels);
 
-  auto race = std::make_shared<RefreshRace>(executor);
-  // However this coroutine ends (won, deadline, or cancelled itself), the channels still
-  // running are cancelled and never touch this keeper again.
-  struct EndRace {
-    std::shared_ptr<RefreshRace> race;
-    ~EndRace() { race->end(); }
-  } end_race{race};
-  race->finished.assign(channels.size(), false);
-  for (std::size_t i = 0; i < channels.size(); ++i) {
-    race->cancel.push_back(std::make_unique<asio::cancellation_signal>());
-    ++race->running;
-    asio::co_spawn(
-        executor, fetch_channel(race, i, channels[i], timeout, resolver, this, &store),
-        asio::bind_cancellation_slot(race->cancel[i]->slot(), log_escape("map_keeper: fetch_channel")));
-  }
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!race->won && race->running > 0 && std::chrono::steady_clock::now() < deadline) {
-    race->wake.expires_at(deadline);
-    co_await race->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-  }
-  if (!race->won) {
+  // Every channel at once; the first map accept_map takes wins and the others are cancelled.
+  auto shared_channels = std::make_shared<std::vector<Channel>>(std::move(channels));
+  reach::RaceHooks<Bytes> hooks;
+  hooks.start = [shared_channels, timeout, resolver](std::size_t index) {
+    return fetch_channel((*shared_channels)[index], timeout, resolver);
+  };
+  // Only while the race is undecided, so `this` and `store` are still in use by this refresh.
+  hooks.settle = [this, &store, shared_channels](std::size_t index, std::chrono::milliseconds,
+                                                 Result<Bytes>& bytes) {
+    const std::string& label = (*shared_channels)[index].label;
+    if (!bytes.ok()) {
+      spdlog::info("map {} failed: {}", label, bytes.error().message);
+      return false;
+    }
+    auto accepted = offer(store, *bytes, label);
+    if (!accepted.ok()) spdlog::info("map from {} not taken: {}", label, accepted.error().message);
+    return accepted.ok();
+  };
+  reach::RaceTiming timing;
+  timing.deadline = timeout;
+  const std::size_t count = shared_channels->size();
+  auto outcome = co_await reach::race<Bytes>(executor, count, timing, hooks);
+  if (outcome.end != reach::RaceEnd::won) {
     spdlog::info("no map channel gave a newer map within {} ms ({} of {} still silent, cancelled)",
-                 timeout.count(), race->running, channels.size());
+                 timeout.count(), outcome.cut_short(), count);
   }
-  co_return race->won;
+  co_return outcome.end == reach::RaceEnd::won;
 }
-
 }  // namespace samizdat::client

@@ -1,5 +1,5 @@
 // The client's newest network map (reach/map/signed_map.hpp): kept in the account
-// database (meta "reach_map", the signed bytes), offered candidates from every channel,
+// database (settings::reach_map, the signed bytes), offered candidates from every channel,
 // and refreshed through the out-of-band channels (HTTPS mirrors, DNS TXT) when every
 // known endpoint fails: those of the current map and those of the bootstrap string (so a
 // client that never had a map can still fetch one). Only validly signed, newer, unexpired
@@ -16,7 +16,6 @@
 
 namespace samizdat::client {
 
-inline constexpr std::string_view kReachMapKey = "reach_map";
 // At most this many mirrors + DNS names are raced in one refresh.
 inline constexpr std::size_t kMaxRacedMapChannels = 16;
 
@@ -25,7 +24,7 @@ class MapKeeper {
   MapKeeper() = default;
   // Loads the stored map (a stored map that no longer verifies, e.g. expired, is logged
   // and dropped: the bootstrap endpoints remain) and the mirrors and DNS names of the
-  // account's bootstrap string (meta "bootstrap", version 3).
+  // account's bootstrap string (settings::bootstrap, version 3).
   Status load(AccountStore& store, const crypto::Ed25519Public& root);
 
   const reach::SignedMap* current() const { return current_ ? &*current_ : nullptr; }

@@ -6,7 +6,7 @@ namespace samizdat::client {
 
 Status load_reach_state(AccountStore& store, reach::HealthBook& health,
                         std::vector<transport::Endpoint>& imported) {
-  auto record = SZ_TRY(store.meta(kReachHealthKey));
+  auto record = SZ_TRY(store.get(settings::reach_health));
   if (record) {
     auto decoded = reach::HealthBook::decode(*record);
     if (decoded.ok()) {
@@ -17,9 +17,9 @@ Status load_reach_state(AccountStore& store, reach::HealthBook& health,
     }
   }
   imported.clear();
-  auto list = SZ_TRY(store.meta(kReachImportedKey));
+  auto list = SZ_TRY(store.get(settings::reach_imported));
   if (!list) return {};
-  std::string_view text = as_chars(*list);
+  std::string_view text = *list;
   while (!text.empty()) {
     auto end = text.find('\n');
     auto line = text.substr(0, end);
@@ -36,7 +36,7 @@ Status load_reach_state(AccountStore& store, reach::HealthBook& health,
 }
 
 Status save_reach_health(AccountStore& store, const reach::HealthBook& health) {
-  return store.set_meta(kReachHealthKey, health.encode());
+  return store.put(settings::reach_health, health.encode());
 }
 
 Status save_imported_endpoints(AccountStore& store, const std::vector<transport::Endpoint>& imported) {
@@ -47,7 +47,7 @@ Status save_imported_endpoints(AccountStore& store, const std::vector<transport:
   }
   std::string text;
   for (const auto& endpoint : imported) text += endpoint.to_uri_with_keys() + "\n";
-  return store.set_meta(kReachImportedKey, as_bytes(text));
+  return store.put(settings::reach_imported, text);
 }
 
 }  // namespace samizdat::client

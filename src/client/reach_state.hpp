@@ -1,7 +1,7 @@
 // What the dialer keeps in the account database between runs: the endpoint health record
-// (reach/dialer/endpoint_health.hpp format) under meta key "reach_health", and endpoints
+// (reach/dialer/endpoint_health.hpp format) as settings::reach_health, and endpoints
 // imported by hand (`samizdat reach import`) as newline-separated endpoint URIs with
-// keys under "reach_imported". A damaged health record is logged and ignored (the
+// keys as settings::reach_imported. A damaged health record is logged and ignored (the
 // client relearns); a damaged import list is an error (the user put it there).
 #pragma once
 
@@ -13,8 +13,6 @@
 
 namespace samizdat::client {
 
-inline constexpr std::string_view kReachHealthKey = "reach_health";
-inline constexpr std::string_view kReachImportedKey = "reach_imported";
 inline constexpr std::size_t kMaxImportedEndpoints = 64;
 
 Status load_reach_state(AccountStore& store, reach::HealthBook& health,

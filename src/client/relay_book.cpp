@@ -10,7 +10,8 @@ Status ensure_table(AccountStore& store) {
       "CREATE TABLE IF NOT EXISTS relays ("
       " id INTEGER PRIMARY KEY AUTOINCREMENT,"
       " link TEXT NOT NULL UNIQUE,"
-      " added_ms INTEGER NOT NULL)");
+      " added_ms INTEGER NOT NULL)",
+      "creating the relays table");
 }
 
 }  // namespace
@@ -23,15 +24,15 @@ Result<StoredRelay> add_relay(AccountStore& store, std::string_view text, std::i
   auto& db = store.database();
   {
     auto find = SZ_TRY(db.prepare("SELECT id FROM relays WHERE link = ?"));
-    find.bind_text(1, link);
-    if (SZ_TRY(find.step())) {
+    find->bind_text(1, link);
+    if (SZ_TRY(find->step("looking up a relay"))) {
       return make_error(Errc::already_exists,
-                        "this relay is already added (id " + std::to_string(find.int64(0)) + ")");
+                        "this relay is already added (id " + std::to_string(find->column_int64(0)) + ")");
     }
   }
   auto insert = SZ_TRY(db.prepare("INSERT INTO relays (link, added_ms) VALUES (?, ?)"));
-  insert.bind_text(1, link).bind(2, now_ms);
-  SZ_CHECK(insert.run());
+  insert->bind_text(1, link).bind(2, now_ms);
+  SZ_CHECK(insert->run("storing a relay"));
   return StoredRelay{db.last_insert_rowid(), link, parsed.endpoints, now_ms};
 }
 
@@ -39,11 +40,11 @@ Result<std::vector<StoredRelay>> list_relays(AccountStore& store) {
   SZ_CHECK(ensure_table(store));
   auto select = SZ_TRY(store.database().prepare("SELECT id, link, added_ms FROM relays ORDER BY id"));
   std::vector<StoredRelay> out;
-  while (SZ_TRY(select.step())) {
+  while (SZ_TRY(select->step("listing relays"))) {
     StoredRelay relay;
-    relay.id = select.int64(0);
-    relay.link = select.text(1);
-    relay.added_ms = select.int64(2);
+    relay.id = select->column_int64(0);
+    relay.link = select->column_text(1);
+    relay.added_ms = select->column_int64(2);
     auto parsed = transport::parse_relay_link(relay.link);
     if (!parsed.ok()) continue;  // written by us, so only a damaged file gets here: skip it
     relay.endpoints = std::move(parsed->endpoints);
@@ -55,8 +56,8 @@ Result<std::vector<StoredRelay>> list_relays(AccountStore& store) {
 Status remove_relay(AccountStore& store, std::int64_t id) {
   SZ_CHECK(ensure_table(store));
   auto remove = SZ_TRY(store.database().prepare("DELETE FROM relays WHERE id = ?"));
-  remove.bind(1, id);
-  SZ_CHECK(remove.run());
+  remove->bind(1, id);
+  SZ_CHECK(remove->run("removing a relay"));
   if (store.database().changes() == 0) {
     return make_error(Errc::not_found,
                       "no relay with id " + std::to_string(id) + " (see `samizdat relay list`)");

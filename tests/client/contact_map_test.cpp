@@ -44,7 +44,7 @@ class ContactMapTest : public ::testing::Test {
     home_ = fs::temp_directory_path() / ("sz-contact-map-" + std::to_string(::getpid()) + "-" +
                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(home_);
-    auto store = AccountStore::create({home_, std::nullopt, db::Durability::full});
+    auto store = AccountStore::create({home_, std::nullopt, Durability::full});
     ASSERT_TRUE(store.ok()) << store.error().describe();
     store_ = std::move(*store);
     ASSERT_TRUE(keeper_.load(*store_, op_.root()).ok());
@@ -166,7 +166,7 @@ TEST_F(ContactMapTest, LedgerStaysBoundedAndADamagedOneIsReplaced) {
   truncated.pop_back();
   EXPECT_EQ(ContactMapLedger::decode(truncated).error().code, Errc::malformed);
 
-  ASSERT_TRUE(store_->set_meta(kContactMapLedgerKey, as_bytes(std::string_view("junk"))).ok());
+  ASSERT_TRUE(store_->put(settings::contact_map_ledger, as_bytes(std::string_view("junk"))).ok());
   LogCapture logs;
   auto loaded = load_contact_map_ledger(*store_);
   ASSERT_TRUE(loaded.ok());

@@ -36,7 +36,7 @@ class MapRefreshRace : public ::testing::Test {
     home_ = fs::temp_directory_path() / ("sz-refresh-" + std::to_string(::getpid()) + "-" +
                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(home_);
-    auto store = AccountStore::create({home_, std::nullopt, db::Durability::normal});
+    auto store = AccountStore::create({home_, std::nullopt, Durability::normal});
     ASSERT_TRUE(store.ok()) << store.error().describe();
     store_ = std::move(*store);
     // A silent mirror: the kernel completes the TCP handshake (backlog) but nothing reads.
@@ -118,7 +118,7 @@ TEST_F(MapRefreshRace, ASilentMirrorDoesNotHoldUpAWorkingOneForAClientWithOnlyTh
                         "front.example", "hidden.example"}};
   auto text = reach::encode_bootstrap(bootstrap);
   ASSERT_TRUE(text.ok()) << text.error().describe();
-  ASSERT_TRUE(store_->set_meta("bootstrap", as_bytes(*text)).ok());
+  ASSERT_TRUE(store_->put(settings::bootstrap, *text).ok());
 
   MapKeeper keeper;
   ASSERT_TRUE(keeper.load(*store_, *bootstrap.map_root).ok());

@@ -127,10 +127,10 @@ TEST_F(CliConversationTest, ServerDatabaseHoldsNoPlaintextAndNoSenderIdentity) {
   server_->stop();  // checkpoints nothing away: we read the files as they are
 
   // Alice's identity and device keys, read from her own account.
-  auto store = client::AccountStore::open({alice_.home(), std::nullopt, client::db::Durability::full});
+  auto store = client::AccountStore::open({alice_.home(), std::nullopt, client::Durability::full});
   ASSERT_TRUE(store.ok()) << store.error().describe();
-  auto seed = (*store)->secret("identity_seed");
-  auto device_secret = (*store)->secret("device_key");
+  auto seed = (*store)->get(client::settings::identity_seed);
+  auto device_secret = (*store)->get(client::settings::device_key);
   ASSERT_TRUE(seed.ok() && *seed && device_secret.ok() && *device_secret);
   auto identity = crypto::Ed25519KeyPair::from_seed((*seed)->view());
   auto device_key = crypto::X25519KeyPair::from_secret((*device_secret)->view());

@@ -112,7 +112,7 @@ TEST_F(DeliveryTest, RedeliveryAfterAClientCrashBeforeAckIsShownOnce) {
     ASSERT_TRUE(alice_->queue_text("bob", "once #" + std::to_string(i)).ok());
   flush_all(*alice_);
 
-  auto device_secret = bob_->store().secret("device_key");
+  auto device_secret = bob_->store().get(client::settings::device_key);
   ASSERT_TRUE(device_secret.ok() && *device_secret);
   auto bob_device = std::make_shared<const crypto::X25519KeyPair>(
       crypto::X25519KeyPair::from_secret((*device_secret)->view()));
@@ -213,7 +213,7 @@ TEST_F(DeliveryTest, FirstContactStillWorksWhenOneTimePrekeysRunOut) {
   EXPECT_EQ(received, 6u);
 
   // Carol's client noticed and topped her one-time prekeys up again.
-  auto device_secret = carol->store().secret("device_key");
+  auto device_secret = carol->store().get(client::settings::device_key);
   ASSERT_TRUE(device_secret.ok() && *device_secret);
   auto carol_device = std::make_shared<const crypto::X25519KeyPair>(
       crypto::X25519KeyPair::from_secret((*device_secret)->view()));

@@ -342,7 +342,7 @@ inline client::ClientOptions in_process_options(const fs::path& home, std::size_
   options.home = home;
   options.timeout = 10s;
   // Many accounts on one disk: crash-safe (WAL) but without an fsync per commit.
-  options.durability = client::db::Durability::normal;
+  options.durability = client::Durability::normal;
   options.one_time_prekeys = one_time_prekeys;
   return options;
 }

@@ -5,10 +5,12 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/error.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
+#include <system_error>
 #include <thread>
 
 #include "crypto/secret.hpp"
@@ -106,6 +108,7 @@ class SynDropper {
 };
 
 struct Outcome {
+  bool finished = false;  // race_dial returned (false: the command was stopped while it waited)
   Result<RaceWinner> result = make_error(Errc::internal, "not run");
   std::vector<AttemptReport> reports;
   std::chrono::milliseconds took{0};
@@ -125,6 +128,7 @@ Outcome race(std::vector<transport::Endpoint> candidates, RaceOptions options, b
         transport::DialOptions dial;
         AttemptObserver observer = [reports](const AttemptReport& r) { reports->push_back(r); };
         out.result = co_await race_dial(executor, candidates, dial, options, observer);
+        out.finished = true;
         out.took =
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
         if (out.result.ok()) out.result->stream->close();
@@ -311,6 +315,63 @@ TEST(DialerRace, TriesAtMostMaxAttemptsEndpoints) {
   EXPECT_NE(out.result.error().message.find("refused"), std::string::npos) << out.result.error().message;
   EXPECT_EQ(out.reports.size(), 3u);
   EXPECT_EQ(server.accepted(), 0u);  // the fourth endpoint was never revealed by a dial
+}
+
+// A transport whose dial throws operation_aborted, as any awaited asio operation does once
+// the coroutine was cancelled by something other than the race (asio's throw_if_cancelled).
+class AbortingTransport final : public transport::Transport {
+ public:
+  static constexpr std::string_view kScheme = "aborts-test";
+  std::string_view scheme() const override { return kScheme; }
+  asio::awaitable<Result<std::unique_ptr<transport::FrameStream>>> dial(asio::any_io_executor,
+                                                                        const transport::Endpoint&,
+                                                                        transport::DialOptions) override {
+    throw std::system_error(asio::error::operation_aborted);
+    co_return make_error(Errc::internal, "unreachable");
+  }
+  Result<std::unique_ptr<transport::Listener>> listen(asio::any_io_executor, const transport::Endpoint&,
+                                                      transport::ListenOptions) override {
+    return make_error(Errc::invalid_argument, "this test transport only dials");
+  }
+};
+
+transport::Endpoint aborting_endpoint(const transport::Endpoint& like) {
+  static const bool registered = [] {
+    transport::TransportRegistry::default_registry().add(std::make_shared<AbortingTransport>());
+    return true;
+  }();
+  (void)registered;
+  auto e = like;
+  e.scheme = std::string(AbortingTransport::kScheme);
+  return e;
+}
+
+TEST(DialerRace, AnAttemptCancelledFromElsewhereEndsAsAFailureInsteadOfHangingTheRace) {
+  Server server;
+  RaceOptions options;
+  options.stagger = 50ms;
+  options.attempt_timeout = 300ms;
+  // Stopped after 3 s: a race still waiting by then would have waited forever.
+  auto out =
+      race({aborting_endpoint(server.endpoint()), refused_endpoint(server.endpoint())}, options, false, 3s);
+  ASSERT_TRUE(out.finished) << "the race never ended";
+  ASSERT_FALSE(out.result.ok());
+  EXPECT_LT(out.took, 2s);
+  ASSERT_EQ(out.reports.size(), 2u);
+  for (const auto& r : out.reports) {
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.failure, FailureClass::none) << r.reason;
+  }
+}
+
+TEST(DialerRace, AnAttemptCancelledFromElsewhereDoesNotStopAnotherFromWinning) {
+  Server server;
+  RaceOptions options;
+  options.stagger = 50ms;
+  auto out = race({aborting_endpoint(server.endpoint()), server.endpoint()}, options);
+  ASSERT_TRUE(out.finished);
+  ASSERT_TRUE(out.result.ok()) << out.result.error().describe();
+  EXPECT_EQ(out.result->endpoint.port, server.endpoint().port);
 }
 
 TEST(DialerRace, NothingToDialIsUnavailable) {

@@ -1,82 +1,46 @@
 #include "reach/dialer/racing_dialer.hpp"
 
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/cancellation_signal.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <optional>
-#include <system_error>
 
-#include "util/clock.hpp"
-#include "util/coro.hpp"
+#include "reach/dialer/race.hpp"
 
 namespace samizdat::reach {
 namespace {
 
-struct RaceState {
-  explicit RaceState(asio::any_io_executor executor) : wake(executor) {}
-  asio::steady_timer wake;
+using Stream = std::unique_ptr<transport::FrameStream>;
+
+// What the attempts share with race_dial, and with reports that come after it returned.
+struct DialRace {
   std::vector<transport::Endpoint> candidates;
   transport::DialOptions dial_options;
   AttemptObserver observer;
-  std::optional<RaceWinner> winner;
-  std::vector<std::optional<AttemptReport>> reports;  // by candidate index
-  // Per attempt: emitted (terminal) when the race ends while it still runs, so its pending
-  // connect/read is aborted at once instead of keeping the io_context busy until the
-  // attempt timeout (a one-shot command would otherwise wait that long to exit).
-  std::vector<std::unique_ptr<asio::cancellation_signal>> cancel;
-  std::vector<bool> cancelled;                                    // by candidate index
-  std::vector<std::chrono::steady_clock::time_point> started_at;  // by candidate index
-  std::vector<bool> suspected;                                    // a suspect report was sent
-  std::size_t running = 0;
-  std::size_t failed_since_start = 0;  // failures since the last attempt started
-  bool race_over = false;
-};
+  std::vector<std::optional<AttemptReport>> finished;  // by candidate index, while undecided
 
-asio::awaitable<void> attempt(std::shared_ptr<RaceState> state, std::size_t index) {
-  auto executor = state->wake.get_executor();
-  transport::Endpoint endpoint = state->candidates[index];
-  transport::DialOptions options = state->dial_options;
-  const std::int64_t start = monotonic_micros();
-  Result<std::unique_ptr<transport::FrameStream>> result =
-      make_error(Errc::internal, "the attempt ended without a result");
-  try {
-    auto dialled = co_await transport::dial(executor, endpoint, options);
-    result = std::move(dialled);
-  } catch (const std::system_error&) {
-    // After a cancellation, the next asynchronous operation the transport awaits throws
-    // operation_aborted (asio's throw_if_cancelled): that is how a loser stops at once
-    // even when the operation it was in could not be cancelled itself.
-    if (!state->cancelled[index]) throw;
-  }
-  if (state->cancelled[index] && !result.ok()) {
-    // A loser cut short by the race: neither a success nor a failure of the endpoint.
-    --state->running;
-    co_return;
-  }
-  AttemptReport report;
-  report.endpoint = endpoint;
-  report.elapsed = std::chrono::milliseconds((monotonic_micros() - start) / 1000);
-  if (result.ok()) {
-    report.ok = true;
-    if (!state->winner && !state->race_over) {
-      state->winner = RaceWinner{std::move(*result), endpoint, report.elapsed};
-    } else {
-      (*result)->close();  // a slower success: the race is already won
+  AttemptReport report(std::size_t index, std::chrono::milliseconds elapsed,
+                       const Result<Stream>& result) const {
+    AttemptReport out;
+    out.endpoint = candidates[index];
+    out.elapsed = elapsed;
+    out.ok = result.ok();
+    if (!result.ok()) {
+      out.failure = classify_dial_error(result.error());
+      out.reason = result.error().message;
     }
-  } else {
-    report.failure = classify_dial_error(result.error());
-    report.reason = result.error().message;
-    ++state->failed_since_start;
+    return out;
   }
-  --state->running;
-  state->reports[index] = report;
-  state->wake.cancel();
-  if (state->observer) state->observer(report);
-}
+  AttemptReport suspect(std::size_t index, std::chrono::milliseconds elapsed, const std::string& why) const {
+    AttemptReport out;
+    out.endpoint = candidates[index];
+    out.suspect = true;
+    out.failure = FailureClass::silent_drop;
+    out.elapsed = elapsed;
+    out.reason = "no answer after " + std::to_string(elapsed.count()) + " ms" + why;
+    return out;
+  }
+  void observe(const AttemptReport& report) const {
+    if (observer) observer(report);
+  }
+};
 
 }  // namespace
 
@@ -105,97 +69,62 @@ asio::awaitable<Result<RaceWinner>> race_dial(asio::any_io_executor executor,
   }
   if (candidates.size() > options.max_attempts)
     candidates.resize(std::max<std::size_t>(options.max_attempts, 1));
-  auto state = std::make_shared<RaceState>(executor);
-  state->candidates = std::move(candidates);
+  auto shared = std::make_shared<DialRace>();
+  shared->candidates = std::move(candidates);
   dial_options.timeout = options.attempt_timeout;
-  state->dial_options = std::move(dial_options);
-  state->observer = std::move(observer);
-  state->reports.resize(state->candidates.size());
-  state->cancelled.resize(state->candidates.size(), false);
-  for (std::size_t i = 0; i < state->candidates.size(); ++i)
-    state->cancel.push_back(std::make_unique<asio::cancellation_signal>());
+  shared->dial_options = std::move(dial_options);
+  shared->observer = std::move(observer);
+  const std::size_t count = shared->candidates.size();
+  shared->finished.resize(count);
+  std::vector<bool> suspected(count, false);  // a suspect report was sent
 
-  state->started_at.resize(state->candidates.size());
-  state->suspected.resize(state->candidates.size(), false);
-
-  std::size_t started = 0;
-  auto report_suspect = [&](std::size_t i, std::chrono::steady_clock::time_point now,
-                            const std::string& why) {
-    state->suspected[i] = true;
-    AttemptReport report;
-    report.endpoint = state->candidates[i];
-    report.suspect = true;
-    report.failure = FailureClass::silent_drop;
-    report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - state->started_at[i]);
-    report.reason = "no answer after " + std::to_string(report.elapsed.count()) + " ms" + why;
-    if (state->observer) state->observer(report);
+  RaceHooks<Stream> hooks;
+  hooks.start = [shared, executor](std::size_t index) {
+    return transport::dial(executor, shared->candidates[index], shared->dial_options);
   };
-  // Attempts unanswered for suspect_after are reported now; returns when the next one is due.
-  auto check_suspects = [&]() -> std::optional<std::chrono::steady_clock::time_point> {
-    const auto now = std::chrono::steady_clock::now();
-    std::optional<std::chrono::steady_clock::time_point> next;
-    for (std::size_t i = 0; i < started; ++i) {
-      if (state->reports[i] || state->suspected[i]) continue;
-      const auto due = state->started_at[i] + options.suspect_after;
-      if (now >= due) {
-        report_suspect(i, now, " (still trying)");
-      } else if (!next || due < *next) {
-        next = due;
+  hooks.settle = [shared](std::size_t index, std::chrono::milliseconds elapsed, Result<Stream>& result) {
+    shared->finished[index] = shared->report(index, elapsed, result);
+    shared->observe(*shared->finished[index]);
+    return result.ok();
+  };
+  hooks.late = [shared](std::size_t index, std::chrono::milliseconds elapsed, Result<Stream> result,
+                        bool cut_short) {
+    // A loser cut short by the race: neither a success nor a failure of the endpoint.
+    if (cut_short && !result.ok()) return;
+    if (result.ok()) (*result)->close();  // a slower success: the race is already won
+    shared->observe(shared->report(index, elapsed, result));
+  };
+  // Reported before the attempt ends: a command stopped while it hangs (Ctrl-C, a deadline,
+  // SIGKILL) has already recorded something about the endpoint.
+  hooks.slow = [shared, &suspected](std::size_t index, std::chrono::milliseconds elapsed) {
+    suspected[index] = true;
+    shared->observe(shared->suspect(index, elapsed, " (still trying)"));
+  };
+  RaceTiming timing;
+  timing.stagger = options.stagger;
+  timing.slow_after = options.suspect_after;
+  auto outcome = co_await race<Stream>(executor, count, timing, hooks);
+
+  if (outcome.value) {
+    const std::size_t won = *outcome.winner;
+    RaceWinner winner{std::move(*outcome.value), shared->candidates[won], outcome.attempts[won].elapsed};
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto& attempt = outcome.attempts[i];
+      // A loser that waited at least as long as the winner needed, with no answer: suspect
+      // (lower rank, no backoff), so a blocked endpoint does not stay first and cost every
+      // later command the stagger. One cancelled sooner had no fair chance: no verdict.
+      if (attempt.phase == RaceAttempt::Phase::cut_short && !suspected[i] &&
+          attempt.elapsed >= winner.elapsed) {
+        shared->observe(shared->suspect(i, attempt.elapsed,
+                                        " (cancelled: " + winner.endpoint.to_uri() + " answered first)"));
       }
     }
-    return next;
-  };
-  auto start_next = [&] {
-    ++state->running;
-    state->failed_since_start = 0;
-    const std::size_t index = started++;
-    state->started_at[index] = std::chrono::steady_clock::now();
-    asio::co_spawn(
-        executor, attempt(state, index),
-        asio::bind_cancellation_slot(state->cancel[index]->slot(), log_escape("racing_dialer: attempt")));
-  };
-  start_next();
-  auto next_start = std::chrono::steady_clock::now() + options.stagger;
-  while (!state->winner) {
-    if (state->running == 0 && started == state->candidates.size()) break;  // all failed
-    auto suspect_due = check_suspects();
-    auto wake_at = std::chrono::steady_clock::now() + options.attempt_timeout + std::chrono::seconds(1);
-    if (started < state->candidates.size()) {
-      // RFC 8305: the next attempt starts after the stagger delay, or at once when an
-      // attempt failed.
-      if (std::chrono::steady_clock::now() >= next_start || state->failed_since_start > 0) {
-        start_next();
-        next_start = std::chrono::steady_clock::now() + options.stagger;
-        continue;
-      }
-      wake_at = next_start;
-    }
-    if (suspect_due && *suspect_due < wake_at) wake_at = *suspect_due;
-    state->wake.expires_at(wake_at);
-    co_await state->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-  }
-  state->race_over = true;
-  const auto ended = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < started; ++i) {
-    if (state->reports[i]) continue;  // already finished
-    // A loser that waited at least as long as the winner needed, with no answer: suspect
-    // (lower rank, no backoff), so a blocked endpoint does not stay first and cost every
-    // later command the stagger. One cancelled sooner had no fair chance: no verdict.
-    if (state->winner && !state->suspected[i] && ended - state->started_at[i] >= state->winner->elapsed) {
-      report_suspect(i, ended, " (cancelled: " + state->winner->endpoint.to_uri() + " answered first)");
-    }
-    state->cancelled[i] = true;
-    state->cancel[i]->emit(asio::cancellation_type::terminal);
-  }
-  if (state->winner) {
-    RaceWinner winner = std::move(*state->winner);
-    state->winner.reset();
     co_return winner;
   }
   std::string summary;
   Errc code = Errc::network;
-  for (std::size_t i = 0; i < state->reports.size(); ++i) {
-    const auto& report = state->reports[i];
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& report = shared->finished[i];
     if (!report) continue;
     if (i == 0 && report->failure == FailureClass::silent_drop) code = Errc::timeout;
     if (!summary.empty()) summary += "; ";

@@ -18,7 +18,11 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view doing) {
       break;
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
-      advice = "; the file is not an intact Samizdat database: restore it from a backup or move it aside";
+      advice = "; the file is not an intact Samizdat database: check the path, or restore it from a backup";
+      break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      advice = "; another process holds the database: retry when it finishes";
       break;
     default:
       break;
@@ -26,14 +30,35 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view doing) {
   return make_error(Errc::storage, fmt::format("{}: {} (sqlite code {}){}", doing, detail, rc, advice));
 }
 
-void Statement::bind(int index, ByteView value) {
-  // A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
-  static const std::uint8_t empty = 0;
-  sqlite3_bind_blob64(stmt_, index, value.empty() ? &empty : value.data(), value.size(), SQLITE_STATIC);
+Statement& Statement::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
 }
 
-void Statement::bind_text(int index, std::string_view value) {
-  sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8);
+// A zero-length blob must still be a blob, not NULL: SQLite gets a non-null pointer.
+static const std::uint8_t kEmptyBlob = 0;
+
+Statement& Statement::bind(int index, ByteView value) {
+  sqlite3_bind_blob64(stmt_, index, value.empty() ? &kEmptyBlob : value.data(), value.size(),
+                      SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind_no_copy(int index, ByteView value) {
+  sqlite3_bind_blob64(stmt_, index, value.empty() ? &kEmptyBlob : value.data(), value.size(), SQLITE_STATIC);
+  return *this;
+}
+
+Statement& Statement::bind_text(int index, std::string_view value) {
+  // An empty string_view may have a null data(), which SQLite would store as NULL.
+  sqlite3_bind_text64(stmt_, index, value.empty() ? "" : value.data(), value.size(), SQLITE_TRANSIENT,
+                      SQLITE_UTF8);
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
 }
 
 Result<bool> Statement::step(std::string_view doing) {
@@ -50,11 +75,18 @@ Status Statement::run(std::string_view doing) {
   }
 }
 
-ByteView Statement::column_blob(int index) {
+ByteView Statement::column_blob(int index) const {
   const void* data = sqlite3_column_blob(stmt_, index);
   int size = sqlite3_column_bytes(stmt_, index);
   if (data == nullptr || size <= 0) return {};
   return {static_cast<const std::uint8_t*>(data), static_cast<std::size_t>(size)};
+}
+
+std::string Statement::column_text(int index) const {
+  const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
+  int size = sqlite3_column_bytes(stmt_, index);
+  if (data == nullptr || size <= 0) return {};
+  return std::string(data, static_cast<std::size_t>(size));
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::filesystem::path& file, bool create) {
@@ -92,6 +124,13 @@ Result<std::int64_t> Connection::query_int(std::string_view sql, std::string_vie
   return stmt->column_int64(0);
 }
 
+Result<std::string> Connection::query_text(std::string_view sql, std::string_view doing) {
+  StatementUse stmt = SZ_TRY(prepare(sql));
+  bool row = SZ_TRY(stmt->step(doing));
+  if (!row) return make_error(Errc::storage, fmt::format("{}: the query returned no row", doing));
+  return stmt->column_text(0);
+}
+
 Result<StatementUse> Connection::prepare(std::string_view sql) {
   auto found = statements_.find(std::string(sql));
   if (found != statements_.end()) return StatementUse(*found->second);
@@ -103,6 +142,28 @@ Result<StatementUse> Connection::prepare(std::string_view sql) {
   Statement& ref = *stmt;
   statements_.emplace(std::string(sql), std::move(stmt));
   return StatementUse(ref);
+}
+
+Result<std::string> Connection::enable_wal(Durability durability) {
+  std::string mode = SZ_TRY(query_text("PRAGMA journal_mode = WAL", "switching to WAL mode"));
+  SZ_CHECK(exec(durability == Durability::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                "setting the commit durability"));
+  return mode;
+}
+
+Result<Transaction> Transaction::begin(Connection& db) {
+  SZ_CHECK(db.exec("BEGIN IMMEDIATE", "starting a transaction"));
+  return Transaction(db);
+}
+
+Transaction::~Transaction() {
+  if (db_ != nullptr) (void)db_->exec("ROLLBACK", "rolling back a transaction");
+}
+
+Status Transaction::commit() {
+  SZ_CHECK(db_->exec("COMMIT", "committing a transaction"));
+  db_ = nullptr;
+  return {};
 }
 
 }  // namespace samizdat::store::sqlite

@@ -37,7 +37,7 @@ Result<DeviceRecord> read_device(Statement& stmt) {
 // One device found by a single-column key, or nullopt.
 Result<std::optional<DeviceRecord>> find_one(Connection& db, const char* sql, ByteView key) {
   auto stmt = SZ_TRY(db.prepare(sql));
-  stmt->bind(1, key);
+  stmt->bind_no_copy(1, key);
   bool row = SZ_TRY(stmt->step("looking up a device"));
   if (!row) return std::optional<DeviceRecord>{};
   return std::optional<DeviceRecord>(SZ_TRY(read_device(*stmt)));
@@ -48,7 +48,7 @@ const std::string kByNoiseKey = std::string(kSelectDevice) + "WHERE noise_static
 
 Result<std::int64_t> count_prekeys(Connection& db, const MailboxId& mailbox) {
   auto stmt = SZ_TRY(db.prepare("SELECT count(*) FROM one_time_prekeys WHERE mailbox = ?1"));
-  stmt->bind(1, ByteView(mailbox));
+  stmt->bind_no_copy(1, ByteView(mailbox));
   SZ_TRY(stmt->step("counting one-time prekeys"));
   return stmt->column_int64(0);
 }
@@ -87,9 +87,9 @@ void SqliteKeyDirectory::register_device(DeviceRecord device, DoneCallback done)
         {
           auto same_device = SZ_TRY(db.prepare(
               "SELECT mailbox FROM devices WHERE identity_key = ?1 AND device_id = ?2 AND mailbox != ?3"));
-          same_device->bind(1, ByteView(device.identity_key));
+          same_device->bind_no_copy(1, ByteView(device.identity_key));
           same_device->bind(2, static_cast<std::int64_t>(device.device_id));
-          same_device->bind(3, ByteView(device.mailbox));
+          same_device->bind_no_copy(3, ByteView(device.mailbox));
           if (SZ_TRY(same_device->step("looking up a device id"))) {
             return make_error(Errc::already_exists,
                               fmt::format("device id {} of this identity is already "
@@ -101,10 +101,10 @@ void SqliteKeyDirectory::register_device(DeviceRecord device, DoneCallback done)
             "INSERT INTO devices (mailbox, identity_key, device_id, noise_static_key, registered_at) "
             "VALUES (?1, ?2, ?3, ?4, ?5) "
             "ON CONFLICT (mailbox) DO UPDATE SET noise_static_key = excluded.noise_static_key"));
-        upsert->bind(1, ByteView(device.mailbox));
-        upsert->bind(2, ByteView(device.identity_key));
+        upsert->bind_no_copy(1, ByteView(device.mailbox));
+        upsert->bind_no_copy(2, ByteView(device.identity_key));
         upsert->bind(3, static_cast<std::int64_t>(device.device_id));
-        upsert->bind(4, ByteView(device.noise_static_key));
+        upsert->bind_no_copy(4, ByteView(device.noise_static_key));
         upsert->bind(5, unix_millis());
         SZ_CHECK(upsert->run("registering a device"));
         return true;
@@ -134,7 +134,7 @@ Result<bool> SqliteKeyDirectory::is_registered(const MailboxId& mailbox) {
   }
   auto db = SZ_TRY(readers_.acquire());
   auto stmt = SZ_TRY(db->prepare("SELECT 1 FROM devices WHERE mailbox = ?1"));
-  stmt->bind(1, ByteView(mailbox));
+  stmt->bind_no_copy(1, ByteView(mailbox));
   bool found = SZ_TRY(stmt->step("looking up a device"));
   if (found) remember_registered(mailbox);
   return found;
@@ -158,7 +158,7 @@ Result<std::vector<DeviceRecord>> SqliteKeyDirectory::find_devices_by_identity(
     const PublicKey& identity_key) {
   auto db = SZ_TRY(readers_.acquire());
   auto stmt = SZ_TRY(db->prepare(std::string(kSelectDevice) + "WHERE identity_key = ?1 ORDER BY device_id"));
-  stmt->bind(1, ByteView(identity_key));
+  stmt->bind_no_copy(1, ByteView(identity_key));
   std::vector<DeviceRecord> devices;
   while (SZ_TRY(stmt->step("listing an identity's devices"))) devices.push_back(SZ_TRY(read_device(*stmt)));
   return devices;
@@ -175,10 +175,10 @@ void SqliteKeyDirectory::store_signed_prekey(const MailboxId& mailbox, SignedPre
         auto stmt = SZ_TRY(db.prepare(
             "INSERT OR REPLACE INTO signed_prekeys (mailbox, prekey_id, public_key, signature, stored_at) "
             "VALUES (?1, ?2, ?3, ?4, ?5)"));
-        stmt->bind(1, ByteView(mailbox));
+        stmt->bind_no_copy(1, ByteView(mailbox));
         stmt->bind(2, static_cast<std::int64_t>(prekey.id));
-        stmt->bind(3, ByteView(prekey.public_key));
-        stmt->bind(4, ByteView(prekey.signature));
+        stmt->bind_no_copy(3, ByteView(prekey.public_key));
+        stmt->bind_no_copy(4, ByteView(prekey.signature));
         stmt->bind(5, unix_millis());
         SZ_CHECK(stmt->run("storing a signed prekey"));
         return true;
@@ -202,7 +202,7 @@ void SqliteKeyDirectory::add_one_time_prekeys(const MailboxId& mailbox, std::vec
           auto exists =
               SZ_TRY(db.prepare("SELECT 1 FROM one_time_prekeys WHERE mailbox = ?1 AND prekey_id = ?2"));
           for (const auto& prekey : prekeys) {
-            exists->bind(1, ByteView(mailbox));
+            exists->bind_no_copy(1, ByteView(mailbox));
             exists->bind(2, static_cast<std::int64_t>(prekey.id));
             if (!SZ_TRY(exists->step("looking up a one-time prekey"))) new_ids.insert(prekey.id);
             exists->reset();
@@ -220,9 +220,9 @@ void SqliteKeyDirectory::add_one_time_prekeys(const MailboxId& mailbox, std::vec
         auto insert = SZ_TRY(db.prepare(
             "INSERT OR REPLACE INTO one_time_prekeys (mailbox, prekey_id, public_key) VALUES (?1, ?2, ?3)"));
         for (const auto& prekey : prekeys) {
-          insert->bind(1, ByteView(mailbox));
+          insert->bind_no_copy(1, ByteView(mailbox));
           insert->bind(2, static_cast<std::int64_t>(prekey.id));
-          insert->bind(3, ByteView(prekey.public_key));
+          insert->bind_no_copy(3, ByteView(prekey.public_key));
           SZ_CHECK(insert->run("storing a one-time prekey"));
           insert->reset();
         }
@@ -241,7 +241,7 @@ void SqliteKeyDirectory::take_prekey_bundle(const MailboxId& mailbox, BundleCall
         {
           auto stmt = SZ_TRY(
               db.prepare("SELECT prekey_id, public_key, signature FROM signed_prekeys WHERE mailbox = ?1"));
-          stmt->bind(1, ByteView(mailbox));
+          stmt->bind_no_copy(1, ByteView(mailbox));
           if (!SZ_TRY(stmt->step("reading a signed prekey"))) {
             return make_error(Errc::not_found,
                               fmt::format("{} has not uploaded a signed prekey yet: the device "
@@ -257,13 +257,13 @@ void SqliteKeyDirectory::take_prekey_bundle(const MailboxId& mailbox, BundleCall
         auto pick =
             SZ_TRY(db.prepare("SELECT prekey_id, public_key FROM one_time_prekeys WHERE mailbox = ?1 ORDER "
                               "BY prekey_id LIMIT 1"));
-        pick->bind(1, ByteView(mailbox));
+        pick->bind_no_copy(1, ByteView(mailbox));
         if (SZ_TRY(pick->step("choosing a one-time prekey"))) {
           OneTimePrekey prekey{static_cast<std::uint32_t>(pick->column_int64(0)), pick->column_bytes(1)};
           pick->reset();
           auto remove =
               SZ_TRY(db.prepare("DELETE FROM one_time_prekeys WHERE mailbox = ?1 AND prekey_id = ?2"));
-          remove->bind(1, ByteView(mailbox));
+          remove->bind_no_copy(1, ByteView(mailbox));
           remove->bind(2, static_cast<std::int64_t>(prekey.id));
           SZ_CHECK(remove->run("handing out a one-time prekey"));
           bundle.one_time_prekey = std::move(prekey);

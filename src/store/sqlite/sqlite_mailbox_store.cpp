@@ -60,7 +60,7 @@ Result<SqliteMailboxStore::MailboxState*> SqliteMailboxStore::find_state(Connect
   auto lookup = SZ_TRY(db.prepare(
       "SELECT mailbox_no, (SELECT count(*) FROM envelopes WHERE envelopes.mailbox_no = mailboxes.mailbox_no) "
       "FROM mailboxes WHERE mailbox = ?1"));
-  lookup->bind(1, ByteView(mailbox));
+  lookup->bind_no_copy(1, ByteView(mailbox));
   if (!SZ_TRY(lookup->step("looking up a mailbox"))) return static_cast<MailboxState*>(nullptr);
   if (states_.size() >= kMaxCachedMailboxes) states_.clear();
   auto [it, inserted] =
@@ -72,7 +72,7 @@ Result<SqliteMailboxStore::MailboxState*> SqliteMailboxStore::create_state(Conne
                                                                            const MailboxId& mailbox) {
   if (MailboxState* state = SZ_TRY(find_state(db, mailbox))) return state;
   auto insert = SZ_TRY(db.prepare("INSERT INTO mailboxes (mailbox) VALUES (?1)"));
-  insert->bind(1, ByteView(mailbox));
+  insert->bind_no_copy(1, ByteView(mailbox));
   SZ_CHECK(insert->run("adding a mailbox"));
   auto [it, inserted] = states_.emplace(mailbox, MailboxState{sqlite3_last_insert_rowid(db.handle()), 0});
   return &it->second;
@@ -139,7 +139,7 @@ Result<std::vector<StoredEnvelopeId>> SqliteMailboxStore::apply_append(
     insert->bind(2, state->number);
     insert->bind(3, now);
     insert->bind(4, expires);
-    insert->bind(5, ByteView(envelope.ciphertext));
+    insert->bind_no_copy(5, ByteView(envelope.ciphertext));
     SZ_CHECK(insert->run("storing an envelope"));
     insert->reset();
     ids.push_back(id);
@@ -225,7 +225,7 @@ Result<std::vector<StoredEnvelope>> SqliteMailboxStore::fetch(const MailboxId& m
       SZ_TRY(db->prepare("SELECT id, received_at, expires_at, ciphertext FROM envelopes "
                          "WHERE mailbox_no = (SELECT mailbox_no FROM mailboxes WHERE mailbox = ?1) "
                          "AND id > ?2 AND expires_at > ?3 ORDER BY id LIMIT ?4"));
-  stmt->bind(1, ByteView(mailbox));
+  stmt->bind_no_copy(1, ByteView(mailbox));
   stmt->bind(2, after_id);
   stmt->bind(3, unix_millis());
   stmt->bind(4, static_cast<std::int64_t>(limit));
@@ -251,7 +251,7 @@ Result<std::size_t> SqliteMailboxStore::count(const MailboxId& mailbox) {
   auto stmt =
       SZ_TRY(db->prepare("SELECT count(*) FROM envelopes WHERE mailbox_no = (SELECT mailbox_no FROM "
                          "mailboxes WHERE mailbox = ?1)"));
-  stmt->bind(1, ByteView(mailbox));
+  stmt->bind_no_copy(1, ByteView(mailbox));
   SZ_TRY(stmt->step("counting a mailbox's envelopes"));
   return static_cast<std::size_t>(stmt->column_int64(0));
 }

@@ -41,12 +41,6 @@ struct SqliteStore::Impl {
 
 namespace {
 
-Result<std::string> query_text(Connection& db, std::string_view sql, std::string_view doing) {
-  auto stmt = SZ_TRY(db.prepare(sql));
-  if (!SZ_TRY(stmt->step(doing))) return make_error(Errc::storage, fmt::format("{}: no result", doing));
-  return std::string(as_chars(stmt->column_blob(0)));
-}
-
 // One process owns the file: the writer keeps the next id and per-mailbox counts in
 // memory, which a second writer would invalidate. flock() is separate from SQLite's
 // POSIX locks and is released by the kernel when the process dies (even by SIGKILL).
@@ -91,15 +85,16 @@ Result<int> lock_database_file(const std::filesystem::path& file) {
 //  cache_size            64 MiB page cache for the writer: indexes of busy mailboxes stay hot.
 //  temp_store=MEMORY     no temporary files.
 //  busy_timeout          wait rather than fail if a reader holds the WAL index briefly.
+// (synchronous is set with WAL mode by Connection::enable_wal.)
 constexpr const char* kWriterPragmas =
-    "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = 4096; "
+    "PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = 4096; "
     "PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; "
     "PRAGMA busy_timeout = 5000";
 
 Status prepare_database(Connection& db, const std::filesystem::path& file, bool check_integrity) {
   // The first read of the header: junk and foreign files are refused here.
   SZ_CHECK(db.exec("SELECT count(*) FROM sqlite_schema", "reading the database header"));
-  std::string mode = SZ_TRY(query_text(db, "PRAGMA journal_mode = WAL", "switching to WAL mode"));
+  std::string mode = SZ_TRY(db.enable_wal(sqlite::Durability::full));
   if (mode != "wal") {
     return make_error(Errc::storage,
                       fmt::format("the database {} cannot use WAL mode (journal_mode is {}): put "
@@ -108,7 +103,7 @@ Status prepare_database(Connection& db, const std::filesystem::path& file, bool 
   }
   SZ_CHECK(db.exec(kWriterPragmas, "configuring the writer connection"));
   if (check_integrity) {
-    std::string verdict = SZ_TRY(query_text(db, "PRAGMA quick_check", "checking the database"));
+    std::string verdict = SZ_TRY(db.query_text("PRAGMA quick_check", "checking the database"));
     if (verdict != "ok") {
       return make_error(
           Errc::storage,

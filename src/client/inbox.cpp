@@ -1,9 +1,10 @@
-// Client: the receiving half — fetch, open, decrypt, store, ack, receipts.
+#include "client/inbox.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <map>
 
-#include "client/client.hpp"
+#include "client/contact_map_channel.hpp"
 #include "client/message_content.hpp"
 #include "crypto/e2e/ratchet_message.hpp"
 #include "crypto/e2e/ratchet_session.hpp"
@@ -32,7 +33,7 @@ struct EnvelopeContext {
   const crypto::Ed25519KeyPair& identity;
   const Ed25519Public& certificate_key;
   std::map<Ed25519Public, PendingReceipts>& receipts;
-  SyncReport& report;
+  ReceiveReport& report;
   bool& consumed_prekey;
   std::vector<ContactMapEvent>& map_events;  // acted on after the batch commits
 };
@@ -146,15 +147,21 @@ Status process_envelope(EnvelopeContext& ctx, const wire::Envelope& envelope) {
 
 }  // namespace
 
-Status Client::process_batch(const std::vector<wire::Envelope>& envelopes, SyncReport& report) {
+Status Inbox::process_batch(const std::vector<wire::Envelope>& envelopes, ReceiveReport& report) {
   if (envelopes.empty()) return {};
+  if (last_processed_connection_ != connector_.device_connections()) {
+    // A new connection (or another endpoint) starts afresh. Re-processing is harmless
+    // anyway: the ratchet refuses a message it already decrypted.
+    last_processed_connection_ = connector_.device_connections();
+    last_processed_id_ = 0;
+  }
   std::map<Ed25519Public, PendingReceipts> receipts;
   bool consumed_prekey = false;
   std::vector<ContactMapEvent> map_events;
-  EnvelopeContext ctx{*store_,         identity_, network_.certificate_key, receipts, report,
+  EnvelopeContext ctx{store_,          account_.identity, account_.network.certificate_key, receipts, report,
                       consumed_prekey, map_events};
   std::size_t received_before = report.received.size();
-  auto tx = SZ_TRY(store_->transaction());
+  auto tx = SZ_TRY(store_.transaction());
   for (const auto& envelope : envelopes) {
     if (envelope.id() != 0 && envelope.id() <= last_processed_id_) continue;
     auto processed = process_envelope(ctx, envelope);
@@ -185,7 +192,7 @@ Status Client::process_batch(const std::vector<wire::Envelope>& envelopes, SyncR
       entry.content = wire::serialize_message(receipt_content(wire::RECEIPT_KIND_DELIVERED, ids, now));
       entry.created_at_ms = now;
       entry.expires_at_ms = now + kReceiptLifetimeMs;
-      SZ_TRY(store_->enqueue(entry));
+      SZ_TRY(store_.enqueue(entry));
     }
   }
   auto committed = tx.commit();
@@ -194,35 +201,30 @@ Status Client::process_batch(const std::vector<wire::Envelope>& envelopes, SyncR
     return committed;
   }
   for (const auto& envelope : envelopes) last_processed_id_ = std::max(last_processed_id_, envelope.id());
-  if (consumed_prekey) checked_prekeys_ = false;
+  consumed_prekey_ = consumed_prekey_ || consumed_prekey;
   // Best effort: the messages are safely stored; a failure here only delays a map.
-  if (auto applied = apply_contact_maps(map_events); !applied.ok()) {
+  if (auto applied = apply_contact_maps(store_, connector_, account_.network, map_events); !applied.ok()) {
     spdlog::warn("could not act on contacts' network map news: {}", applied.error().describe());
   }
   return {};
 }
 
-asio::awaitable<Result<SyncReport>> Client::sync(std::chrono::milliseconds wait) {
-  SyncReport report;
-  auto flushed = co_await flush_outbox();
-  if (!flushed.ok()) co_return std::move(flushed).error();
-  report.flushed = *flushed;
+asio::awaitable<Status> Inbox::ack(const std::vector<wire::Envelope>& envelopes) {
+  if (envelopes.empty()) co_return Status{};
+  wire::ClientMessage request;
+  for (const auto& envelope : envelopes) request.mutable_ack_envelopes()->add_envelope_ids(envelope.id());
+  auto reply = co_await connector_.call(Via::device, std::move(request));
+  if (!reply.ok()) co_return std::move(reply).error();
+  co_return Status{};
+}
 
-  auto ack = [this](const std::vector<wire::Envelope>& envelopes) -> asio::awaitable<Status> {
-    if (envelopes.empty()) co_return Status{};
-    wire::ClientMessage request;
-    for (const auto& envelope : envelopes) request.mutable_ack_envelopes()->add_envelope_ids(envelope.id());
-    auto reply = co_await call(true, std::move(request));
-    if (!reply.ok()) co_return std::move(reply).error();
-    co_return Status{};
-  };
-
+asio::awaitable<Status> Inbox::receive(ReceiveReport& report, std::chrono::milliseconds wait) {
   std::uint64_t after = 0;
   for (;;) {
     wire::ClientMessage request;
     request.mutable_fetch_envelopes()->set_after_id(after);
     request.mutable_fetch_envelopes()->set_limit(kFetchLimit);
-    auto reply = co_await call(true, std::move(request));
+    auto reply = co_await connector_.call(Via::device, std::move(request));
     if (!reply.ok()) co_return std::move(reply).error();
     if (!reply->has_envelope_batch()) {
       co_return make_error(Errc::protocol, "the server answered a fetch with something else");
@@ -230,61 +232,44 @@ asio::awaitable<Result<SyncReport>> Client::sync(std::chrono::milliseconds wait)
     std::vector<wire::Envelope> envelopes(reply->envelope_batch().envelopes().begin(),
                                           reply->envelope_batch().envelopes().end());
     SZ_CO_TRY(process_batch(envelopes, report));
-    auto acked = co_await ack(envelopes);
-    if (!acked.ok()) co_return std::move(acked).error();
+    SZ_CO_TRY(co_await ack(envelopes));
     for (const auto& envelope : envelopes) after = std::max(after, envelope.id());
     if (!reply->envelope_batch().more() || envelopes.empty()) break;
   }
 
   // Envelopes pushed meanwhile (or, when asked to wait, the next ones to arrive).
-  if (device_connection_) {
-    auto wait_for = report.received.empty() ? wait : std::chrono::milliseconds{0};
-    auto pushed = co_await device_connection_->wait_for_push(wait_for);
-    if (pushed.ok() && !pushed->empty()) {
-      SZ_CO_TRY(process_batch(*pushed, report));
-      auto acked = co_await ack(*pushed);
-      if (!acked.ok()) co_return std::move(acked).error();
-    } else if (!pushed.ok() && wait_for.count() > 0) {
-      // Long-running mode: the keepalive found the connection dead while we waited. Not
-      // an error for the loop calling sync: the next call dials another endpoint.
-      if (options_.keepalive.interval.count() == 0 || !device_connection_->loss()) {
-        co_return std::move(pushed).error();
-      }
-      note_loss(*device_connection_);
-      device_connection_.reset();
-    }
+  ServerConnection* connection = connector_.kept(Via::device);
+  if (!connection) co_return Status{};
+  auto wait_for = report.received.empty() ? wait : std::chrono::milliseconds{0};
+  auto pushed = co_await connection->wait_for_push(wait_for);
+  if (pushed.ok() && !pushed->empty()) {
+    SZ_CO_TRY(process_batch(*pushed, report));
+    SZ_CO_TRY(co_await ack(*pushed));
+  } else if (!pushed.ok() && wait_for.count() > 0) {
+    // Long-running mode: the keepalive found the connection dead while we waited. Not
+    // an error for the loop calling sync: the next call dials another endpoint.
+    if (!connector_.keeps_alive()) co_return std::move(pushed).error();
+    connection = connector_.kept(Via::device);  // it may have been replaced while we waited
+    if (connection && !connection->loss()) co_return std::move(pushed).error();
+    connector_.drop(Via::device);
   }
-
-  auto outbox = store_->outbox_size();
-  if (!outbox.ok()) co_return std::move(outbox).error();
-  if (*outbox > 0) {
-    auto receipts = co_await flush_outbox();
-    if (!receipts.ok()) co_return std::move(receipts).error();
-    report.flushed.sent += receipts->sent;
-    report.flushed.failed += receipts->failed;
-    report.flushed.pending = receipts->pending;
-  }
-  if (!checked_prekeys_) {
-    auto topped = co_await top_up_prekeys();
-    if (!topped.ok()) co_return std::move(topped).error();
-  }
-  co_return report;
+  co_return Status{};
 }
 
-Result<std::vector<MessageRecord>> Client::take_unread() {
-  auto unread = SZ_TRY(store_->unread_incoming());
+Result<std::vector<MessageRecord>> Inbox::take_unread() {
+  auto unread = SZ_TRY(store_.unread_incoming());
   if (unread.empty()) return unread;
   std::int64_t now = unix_millis();
   std::map<Ed25519Public, std::vector<Bytes>> by_contact;
-  auto tx = SZ_TRY(store_->transaction());
+  auto tx = SZ_TRY(store_.transaction());
   for (auto& message : unread) {
-    SZ_CHECK(store_->set_message_state(message.contact, Direction::incoming, message.message_id,
-                                       MessageState::read, now));
+    SZ_CHECK(store_.set_message_state(message.contact, Direction::incoming, message.message_id,
+                                      MessageState::read, now));
     message.state = MessageState::read;
     by_contact[message.contact].push_back(message.message_id);
   }
   for (const auto& [identity, ids] : by_contact) {
-    auto contact = SZ_TRY(store_->contact_by_identity(identity));
+    auto contact = SZ_TRY(store_.contact_by_identity(identity));
     if (!contact) continue;
     for (std::size_t i = 0; i < ids.size(); i += kMaxReceiptIds) {
       std::vector<Bytes> chunk(
@@ -296,7 +281,7 @@ Result<std::vector<MessageRecord>> Client::take_unread() {
       entry.content = wire::serialize_message(receipt_content(wire::RECEIPT_KIND_READ, chunk, now));
       entry.created_at_ms = now;
       entry.expires_at_ms = now + kReceiptLifetimeMs;
-      SZ_TRY(store_->enqueue(entry));
+      SZ_TRY(store_.enqueue(entry));
     }
   }
   SZ_CHECK(tx.commit());

@@ -1,8 +1,7 @@
-// Client: network map channel 4, contacts (contact_map.hpp) — what goes into every outgoing
-// message, and what incoming digests, requests and replies lead to.
+#include "client/contact_map_channel.hpp"
+
 #include <spdlog/spdlog.h>
 
-#include "client/client.hpp"
 #include "reach/bootstrap.hpp"
 #include "util/clock.hpp"
 #include "wire/message_codec.hpp"
@@ -22,26 +21,27 @@ std::optional<crypto::Ed25519Public> pinned_root(const NetworkConfig& network) {
 
 }  // namespace
 
-std::optional<wire::ContactMapDigest> Client::advertised_map_digest() const {
-  auto root = pinned_root(network_);
+std::optional<wire::ContactMapDigest> advertised_map_digest(const NetworkConfig& network,
+                                                            const MapKeeper& map) {
+  auto root = pinned_root(network);
   if (!root) return std::nullopt;
-  return contact_map_digest(map_.current(), *root);
+  return contact_map_digest(map.current(), *root);
 }
 
-Status Client::apply_contact_maps(const std::vector<ContactMapEvent>& events) {
+Status apply_contact_maps(AccountStore& store, Connector& connector, const NetworkConfig& network,
+                          const std::vector<ContactMapEvent>& events) {
   if (events.empty()) return {};
-  auto root = pinned_root(network_);
+  auto root = pinned_root(network);
   if (!root) return {};
   std::int64_t now = unix_millis();
 
   // Replies first: a map that arrives in this batch makes the digests below old news.
   for (const auto& event : events) {
     if (!event.content.has_map_reply()) continue;
-    std::string name = display_name(event.contact);
-    auto accepted = accept_contact_map(map_, *store_, event.content.map_reply(), name);
+    std::string name = display_name(store, event.contact);
+    auto accepted = accept_contact_map(connector.map(), store, event.content.map_reply(), name);
     if (accepted.ok()) {
-      health_->clear_backoff();  // new endpoints, and maybe old ones unblocked: try again
-      save_health();
+      connector.clear_backoff();  // new endpoints, and maybe old ones unblocked: try again
     } else if (accepted.error().code == Errc::storage || accepted.error().code == Errc::io) {
       return std::move(accepted).error();
     } else if (accepted.error().code == Errc::replay) {
@@ -51,7 +51,7 @@ Status Client::apply_contact_maps(const std::vector<ContactMapEvent>& events) {
     }
   }
 
-  auto ledger = SZ_TRY(load_contact_map_ledger(*store_));
+  auto ledger = SZ_TRY(load_contact_map_ledger(store));
   std::vector<OutboxRecord> queued;
   auto queue = [&](const ContactMapEvent& event, const wire::MessageContent& content) {
     OutboxRecord entry;
@@ -63,17 +63,17 @@ Status Client::apply_contact_maps(const std::vector<ContactMapEvent>& events) {
     queued.push_back(std::move(entry));
   };
   for (const auto& event : events) {
-    const auto* current = map_.current();
+    const auto* current = connector.map().current();
     if (event.content.has_map_digest() && contact_map_is_newer(event.content.map_digest(), current, *root) &&
         ledger.should_ask(event.contact, event.content.map_digest(), now)) {
-      spdlog::info("contact {} has network map v{} (we have {}): asking for it", display_name(event.contact),
-                   event.content.map_digest().version(),
+      spdlog::info("contact {} has network map v{} (we have {}): asking for it",
+                   display_name(store, event.contact), event.content.map_digest().version(),
                    current ? "v" + std::to_string(current->map.version) : std::string("none"));
       queue(event, map_request_content(event.content.map_digest(), now));
       ledger.record_asked(event.contact, event.content.map_digest(), now);
     }
     if (event.content.has_map_request()) {
-      std::string name = display_name(event.contact);
+      std::string name = display_name(store, event.contact);
       if (!can_answer_map_request(event.content.map_request(), current)) {
         spdlog::info("contact {} asked for network map v{}, which we do not have", name,
                      event.content.map_request().version());
@@ -95,9 +95,9 @@ Status Client::apply_contact_maps(const std::vector<ContactMapEvent>& events) {
     }
   }
   if (queued.empty()) return {};
-  auto tx = SZ_TRY(store_->transaction());
-  for (const auto& entry : queued) SZ_TRY(store_->enqueue(entry));
-  SZ_CHECK(save_contact_map_ledger(*store_, ledger));
+  auto tx = SZ_TRY(store.transaction());
+  for (const auto& entry : queued) SZ_TRY(store.enqueue(entry));
+  SZ_CHECK(save_contact_map_ledger(store, ledger));
   return tx.commit();
 }
 
