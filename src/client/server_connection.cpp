@@ -359,7 +359,7 @@ asio::awaitable<Result<std::vector<wire::Envelope>>> ServerConnection::wait_for_
   auto state = state_;
   if (state->pushed.empty() && !state->failure && timeout.count() > 0) {
     state->push_timer.expires_after(timeout);
-    co_await state->push_timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    co_await state->push_timer.async_wait(use_tuple);
   }
   if (state->pushed.empty() && state->failure) co_return *state->failure;
   std::vector<wire::Envelope> out(std::make_move_iterator(state->pushed.begin()),
