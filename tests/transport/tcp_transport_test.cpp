@@ -19,7 +19,7 @@
 
 #include "crypto/secret.hpp"
 #include "transport/message_channel.hpp"
-#include "transport/tcp/noise_handshake.hpp"
+#include "transport/noise/noise_handshake.hpp"
 #include "transport/transport.hpp"
 #include "wire/frame_codec.hpp"
 #include "util/coro.hpp"

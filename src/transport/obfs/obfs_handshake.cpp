@@ -4,7 +4,7 @@
 #include "crypto/keyed_hash.hpp"
 #include "crypto/secret.hpp"
 #include "transport/obfs/obfs_shaping.hpp"
-#include "transport/tcp/tcp_transport.hpp"
+#include "transport/noise/noise_handshake.hpp"
 
 namespace samizdat::transport::obfs {
 namespace noise = crypto::noise;

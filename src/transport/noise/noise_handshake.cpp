@@ -1,8 +1,6 @@
-#include "transport/tcp/noise_handshake.hpp"
+#include "transport/noise/noise_handshake.hpp"
 
-#include <sodium.h>
-
-#include "transport/tcp/tcp_transport.hpp"
+#include "crypto/keyed_hash.hpp"
 
 namespace samizdat::transport {
 namespace noise = crypto::noise;
@@ -21,10 +19,7 @@ constexpr std::size_t kMinNkMessage1 = 80;
 // by the listener's replay cache.
 std::array<std::uint8_t, 32> psk_proof(const Psk& psk) {
   static constexpr std::string_view kLabel = "samizdat/tcp/1 client hello psk proof";
-  std::array<std::uint8_t, 32> proof{};
-  crypto_generichash_blake2b(proof.data(), proof.size(), reinterpret_cast<const std::uint8_t*>(kLabel.data()),
-                             kLabel.size(), psk.data(), psk.size());
-  return proof;
+  return crypto::blake2b<32>(psk, {as_bytes(kLabel)});
 }
 
 Result<noise::HandshakeState> make_state(std::string_view protocol, noise::Role role, const Psk& psk,

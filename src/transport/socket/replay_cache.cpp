@@ -1,4 +1,4 @@
-#include "transport/replay_cache.hpp"
+#include "transport/socket/replay_cache.hpp"
 
 #include "crypto/keyed_hash.hpp"
 #include "crypto/secret.hpp"
