@@ -28,6 +28,14 @@ inline constexpr std::size_t kMaxHandshakeMessage = 1024;
 
 enum class HandshakePattern { ik_psk2, nk_psk2 };
 
+// A Noise HandshakeState for `pattern` (IKpsk2 or NKpsk2, one PSK at position 2) with
+// `prologue`; also used by transports that frame the same handshake differently (obfs).
+Result<crypto::noise::HandshakeState> make_handshake_state(HandshakePattern pattern,
+                                                           std::string_view prologue,
+                                                           crypto::noise::Role role, const Psk& psk,
+                                                           std::optional<crypto::X25519KeyPair> local_static,
+                                                           std::optional<crypto::X25519Public> remote_static);
+
 // The 2-byte length prefix of a handshake message; Errc::malformed outside
 // [1, kMaxHandshakeMessage].
 Result<std::size_t> parse_handshake_length(ByteView prefix);

@@ -26,15 +26,25 @@ asio::awaitable<Result<Bytes>> read_handshake_message(ByteStream& stream) {
 
 }  // namespace
 
+ServerHandshakeParams handshake_params_of(ListenerState& listener) {
+  ServerHandshakeParams params;
+  params.server_static = listener.options.server_static;
+  params.psk = listener.endpoint.psk;
+  params.replays = &listener.replays;
+  params.timeout = listener.options.handshake_timeout;
+  params.padding = listener.options.padding;
+  params.max_queued_bytes = listener.options.max_queued_bytes;
+  return params;
+}
+
 Error server_handshake_error(const Deadline& deadline, Error error) {
   if (deadline.fired()) return make_error(Errc::timeout, "the handshake took too long");
   return error;
 }
 
-asio::awaitable<Result<std::unique_ptr<FrameStream>>> client_handshake_over(std::unique_ptr<ByteStream> stream,
-                                                                            const Endpoint& endpoint,
-                                                                            const DialOptions& options,
-                                                                            DeadlineClock::time_point deadline) {
+asio::awaitable<Result<std::unique_ptr<FrameStream>>> client_handshake_over(
+    std::unique_ptr<ByteStream> stream, const Endpoint& endpoint, const DialOptions& options,
+    DeadlineClock::time_point deadline) {
   auto hello = start_client_hello(endpoint.server_static, endpoint.psk, options.client_static.get());
   if (!hello.ok()) {
     stream->close();
@@ -70,8 +80,8 @@ asio::awaitable<Result<std::unique_ptr<FrameStream>>> client_handshake_over(std:
     stream->close();
     co_return std::move(keys).error();
   }
-  co_return make_sealed_frame_stream(std::move(stream), std::move(*keys), endpoint.server_static, options.padding,
-                                     1 << 20);
+  co_return make_sealed_frame_stream(std::move(stream), std::move(*keys), endpoint.server_static,
+                                     options.padding, 1 << 20);
 }
 
 asio::awaitable<Result<ServerHandshakeResult>> answer_client_hello(ByteStream& stream,
@@ -85,7 +95,8 @@ asio::awaitable<Result<ServerHandshakeResult>> answer_client_hello(ByteStream& s
   if (!result.ok()) co_return std::move(result).error();
   // Only authenticated messages enter the cache, so junk cannot fill it.
   if (params.replays != nullptr && params.replays->check_and_insert(*message1)) {
-    co_return make_error(Errc::replay, "replayed handshake message (a prober resending a recorded handshake)");
+    co_return make_error(Errc::replay,
+                         "replayed handshake message (a prober resending a recorded handshake)");
   }
   ByteView reply = result->reply;
   auto sent = co_await stream.write(reply);
@@ -93,8 +104,8 @@ asio::awaitable<Result<ServerHandshakeResult>> answer_client_hello(ByteStream& s
   co_return std::move(result);
 }
 
-asio::awaitable<Result<std::unique_ptr<FrameStream>>> server_handshake_over(std::unique_ptr<ByteStream> stream,
-                                                                            const ServerHandshakeParams& params) {
+asio::awaitable<Result<std::unique_ptr<FrameStream>>> server_handshake_over(
+    std::unique_ptr<ByteStream> stream, const ServerHandshakeParams& params) {
   Result<ServerHandshakeResult> result = make_error(Errc::internal, "unreached");
   {
     Deadline guard(*stream, deadline_after(params.timeout));
@@ -107,6 +118,17 @@ asio::awaitable<Result<std::unique_ptr<FrameStream>>> server_handshake_over(std:
   }
   co_return make_sealed_frame_stream(std::move(stream), std::move(result->keys), result->client_static,
                                      params.padding, params.max_queued_bytes);
+}
+
+asio::awaitable<void> accept_over(ListenerState& listener, std::unique_ptr<ByteStream> stream,
+                                  std::string peer) {
+  auto params = handshake_params_of(listener);
+  auto accepted = co_await server_handshake_over(std::move(stream), params);
+  if (!accepted.ok()) {
+    listener.reject(peer, accepted.error());
+    co_return;
+  }
+  listener.accept(std::move(*accepted));
 }
 
 }  // namespace samizdat::transport

@@ -16,6 +16,7 @@
 #include "transport/frame_stream.hpp"
 #include "transport/noise/noise_handshake.hpp"
 #include "transport/socket/replay_cache.hpp"
+#include "transport/socket/socket_listener.hpp"
 #include "transport/stream/byte_stream.hpp"
 #include "transport/transport.hpp"
 #include "util/result.hpp"
@@ -29,10 +30,9 @@ namespace samizdat::transport {
 // (Errc::timeout). A server that closes instead of answering gives Errc::network (wrong
 // key/PSK or interference); a reply that does not authenticate gives Errc::auth_failed.
 // On failure the stream is closed.
-asio::awaitable<Result<std::unique_ptr<FrameStream>>> client_handshake_over(std::unique_ptr<ByteStream> stream,
-                                                                            const Endpoint& endpoint,
-                                                                            const DialOptions& options,
-                                                                            DeadlineClock::time_point deadline);
+asio::awaitable<Result<std::unique_ptr<FrameStream>>> client_handshake_over(
+    std::unique_ptr<ByteStream> stream, const Endpoint& endpoint, const DialOptions& options,
+    DeadlineClock::time_point deadline);
 
 struct ServerHandshakeParams {
   std::shared_ptr<const crypto::X25519KeyPair> server_static;  // required
@@ -42,6 +42,10 @@ struct ServerHandshakeParams {
   wire::PaddingPolicy padding;  // of the frames the server sends
   std::size_t max_queued_bytes = 1 << 20;
 };
+
+// A listener's parameters for its connections: its key, PSK, replay cache, handshake
+// timeout, padding and queue limit.
+ServerHandshakeParams handshake_params_of(ListenerState& listener);
 
 // Server side, up to the keys: reads message 1, authenticates it (IKpsk2, else NKpsk2),
 // rejects replays and sends the reply. Nothing is written unless message 1 authenticates,
@@ -53,8 +57,14 @@ asio::awaitable<Result<ServerHandshakeResult>> answer_client_hello(ByteStream& s
 // Server side, whole: answer_client_hello within params.timeout, then the FrameStream.
 // Anything else (junk, wrong PSK, replay, timeout) returns the error with the stream closed
 // and nothing written to it.
-asio::awaitable<Result<std::unique_ptr<FrameStream>>> server_handshake_over(std::unique_ptr<ByteStream> stream,
-                                                                            const ServerHandshakeParams& params);
+asio::awaitable<Result<std::unique_ptr<FrameStream>>> server_handshake_over(
+    std::unique_ptr<ByteStream> stream, const ServerHandshakeParams& params);
+
+// The end of a listener's connection once its bytes are ours (after a TLS session or a
+// WebSocket upgrade): server_handshake_over with handshake_params_of(listener), then
+// listener.accept or listener.reject (`peer` names the connection in the log).
+asio::awaitable<void> accept_over(ListenerState& listener, std::unique_ptr<ByteStream> stream,
+                                  std::string peer);
 
 // The error a server-side handshake step reports: Errc::timeout when its deadline fired.
 Error server_handshake_error(const Deadline& deadline, Error error);

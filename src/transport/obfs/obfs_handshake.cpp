@@ -3,8 +3,8 @@
 #include "crypto/chacha20.hpp"
 #include "crypto/keyed_hash.hpp"
 #include "crypto/secret.hpp"
-#include "transport/obfs/obfs_shaping.hpp"
 #include "transport/noise/noise_handshake.hpp"
+#include "transport/obfs/obfs_shaping.hpp"
 
 namespace samizdat::transport::obfs {
 namespace noise = crypto::noise;
@@ -94,14 +94,9 @@ Key confirmation(const Key& liveness, ByteView salt) {
 Result<noise::HandshakeState> make_noise(Pattern pattern, noise::Role role, const Psk& psk,
                                          std::optional<crypto::X25519KeyPair> local_static,
                                          std::optional<crypto::X25519Public> remote_static) {
-  noise::HandshakeOptions options;
-  options.protocol_name = std::string(pattern == Pattern::ik_psk2 ? kNoiseIK : kNoiseNK);
-  options.role = role;
-  options.prologue = to_bytes(kObfsPrologue);
-  options.local_static = std::move(local_static);
-  options.remote_static = remote_static;
-  options.psks.emplace_back(ByteView(psk));
-  return noise::HandshakeState::create(std::move(options));
+  auto noise_pattern = pattern == Pattern::ik_psk2 ? HandshakePattern::ik_psk2 : HandshakePattern::nk_psk2;
+  return make_handshake_state(noise_pattern, kObfsPrologue, role, psk, std::move(local_static),
+                              remote_static);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "transport/obfs/obfs_handshake.hpp"
 #include "transport/socket/connect_tcp.hpp"
 #include "transport/socket/socket_listener.hpp"
+#include "transport/socket/socket_transport.hpp"
 #include "transport/stream/sealed_frame_stream.hpp"
 #include "util/clock.hpp"
 #include "util/coro.hpp"
@@ -76,11 +77,12 @@ asio::awaitable<void> treat_as_junk(const ObfsEndpoint& obfs, TcpByteStream& str
 
 // One connection. Everything unauthenticated ends the same way: nothing is ever sent back
 // and the connection is reset, after the junk threshold or the connection's deadline.
-asio::awaitable<void> serve(std::shared_ptr<ListenerState> listener, std::shared_ptr<const ObfsEndpoint> obfs,
+asio::awaitable<void> serve(std::shared_ptr<ListenerState> listener, std::shared_ptr<ObfsEndpoint> obfs,
                             tcp::socket socket) {
   auto stream = std::make_unique<TcpByteStream>(std::move(socket));
   const std::string peer = stream->peer_description();
-  obfs::ServerHandshake hs(obfs->secrets, *listener->options.server_static, listener->endpoint.psk, unix_millis());
+  obfs::ServerHandshake hs(obfs->secrets, *listener->options.server_static, listener->endpoint.psk,
+                           unix_millis());
   Status outcome;
   {
     // One deadline for the whole handshake, junk or not, drawn per connection.
@@ -106,8 +108,8 @@ asio::awaitable<void> serve(std::shared_ptr<ListenerState> listener, std::shared
     stream->reset();
     co_return;
   }
-  listener->accept(make_sealed_frame_stream(std::move(stream), std::move(*keys), hs.client_static(), obfs->padding,
-                                            listener->options.max_queued_bytes));
+  listener->accept(make_sealed_frame_stream(std::move(stream), std::move(*keys), hs.client_static(),
+                                            obfs->padding, listener->options.max_queued_bytes));
 }
 
 // The client's side of the handshake on a connected stream: two writes, so the first packet
@@ -118,75 +120,72 @@ asio::awaitable<Result<crypto::noise::TransportKeys>> client_handshake(TcpByteSt
                                                                        const Endpoint& endpoint) {
   for (ByteView packet : {hs.first_packet(), hs.second_packet()}) {
     auto sent = co_await stream.write(packet);
-    if (!sent.ok()) co_return with_step("sending the handshake to " + endpoint.to_uri(), std::move(sent).error());
+    if (!sent.ok())
+      co_return with_step("sending the handshake to " + endpoint.to_uri(), std::move(sent).error());
   }
   std::array<std::uint8_t, kMaxHandshakeStep> buffer{};
   while (!hs.done()) {
     std::size_t want = hs.wanted();
-    if (want == 0 || want > buffer.size()) co_return make_error(Errc::protocol, "obfs reply larger than allowed");
+    if (want == 0 || want > buffer.size())
+      co_return make_error(Errc::protocol, "obfs reply larger than allowed");
     std::span<std::uint8_t> step(buffer.data(), want);
     auto read = co_await read_exact(stream, step);
     if (!read.ok()) {
-      co_return make_error(Errc::network,
-                           "the server at " + endpoint.to_uri() +
-                               " closed the connection during the handshake (wrong server key, PSK or shaping "
-                               "mode for this endpoint, a clock off by more than 5 minutes, or the connection is "
-                               "being interfered with)");
+      co_return make_error(
+          Errc::network,
+          "the server at " + endpoint.to_uri() +
+              " closed the connection during the handshake (wrong server key, PSK or shaping "
+              "mode for this endpoint, a clock off by more than 5 minutes, or the connection is "
+              "being interfered with)");
     }
     SZ_CO_TRY(hs.feed(step));
   }
   co_return hs.take_keys();
 }
 
-class ObfsTransport final : public Transport {
- public:
-  std::string_view scheme() const override { return "obfs"; }
-
-  asio::awaitable<Result<std::unique_ptr<FrameStream>>> dial(asio::any_io_executor executor,
-                                                             const Endpoint& endpoint,
-                                                             DialOptions options) override {
-    SZ_CO_TRY_RESULT(secrets, obfs::derive_obfs_secrets(endpoint));
-    const auto deadline = deadline_after(options.timeout);
-    SZ_CO_TRY_RESULT(socket, co_await connect_tcp(executor, endpoint, deadline));
-    auto stream = std::make_unique<TcpByteStream>(std::move(socket));
-    SZ_CO_TRY_RESULT(hs, obfs::ClientHandshake::start(secrets, endpoint.server_static, endpoint.psk,
-                                                      options.client_static.get(), unix_millis()));
-    Result<crypto::noise::TransportKeys> keys = make_error(Errc::internal, "unreached");
-    {
-      Deadline guard(*stream, deadline);
-      keys = co_await client_handshake(*stream, hs, endpoint);
-      if (guard.fired()) co_return make_error(Errc::timeout, "the handshake with " + endpoint.to_uri() + " timed out");
-    }
-    if (!keys.ok()) {
-      stream->close();
-      co_return std::move(keys).error();
-    }
-    auto padding =
-        options.padding.kind() == wire::PaddingPolicy::Kind::none ? secrets.frame_padding : options.padding;
-    co_return make_sealed_frame_stream(std::move(stream), std::move(*keys), endpoint.server_static, padding,
-                                       1 << 20);
+asio::awaitable<Result<std::unique_ptr<FrameStream>>> obfs_dial(asio::any_io_executor executor,
+                                                                const Endpoint& endpoint, DialOptions options,
+                                                                DeadlineClock::time_point deadline) {
+  SZ_CO_TRY_RESULT(secrets, obfs::derive_obfs_secrets(endpoint));
+  SZ_CO_TRY_RESULT(socket, co_await connect_tcp(executor, endpoint, deadline));
+  auto stream = std::make_unique<TcpByteStream>(std::move(socket));
+  SZ_CO_TRY_RESULT(hs, obfs::ClientHandshake::start(secrets, endpoint.server_static, endpoint.psk,
+                                                    options.client_static.get(), unix_millis()));
+  Result<crypto::noise::TransportKeys> keys = make_error(Errc::internal, "unreached");
+  {
+    Deadline guard(*stream, deadline);
+    keys = co_await client_handshake(*stream, hs, endpoint);
+    if (guard.fired())
+      co_return make_error(Errc::timeout, "the handshake with " + endpoint.to_uri() + " timed out");
   }
-
-  Result<std::unique_ptr<Listener>> listen(asio::any_io_executor executor, const Endpoint& endpoint,
-                                           ListenOptions options) override {
-    SZ_CHECK(check_listen_request(endpoint, options));
-    // The secrets come from the PSK and the server key (not the port, which may be 0 here).
-    Endpoint keyed = endpoint;
-    keyed.server_static = options.server_static->public_key;
-    auto obfs = std::make_shared<ObfsEndpoint>();
-    obfs->secrets = SZ_TRY(obfs::derive_obfs_secrets(keyed));
-    obfs->junk = obfs->secrets.junk_policy(options.handshake_timeout);
-    obfs->padding = options.padding.kind() == wire::PaddingPolicy::Kind::none ? obfs->secrets.frame_padding
-                                                                               : options.padding;
-    return listen_tcp(std::move(executor), endpoint, std::move(options),
-                      [obfs](std::shared_ptr<ListenerState> listener, tcp::socket socket) {
-                        return serve(std::move(listener), obfs, std::move(socket));
-                      });
+  if (!keys.ok()) {
+    stream->close();
+    co_return std::move(keys).error();
   }
-};
+  auto padding =
+      options.padding.kind() == wire::PaddingPolicy::Kind::none ? secrets.frame_padding : options.padding;
+  co_return make_sealed_frame_stream(std::move(stream), std::move(*keys), endpoint.server_static, padding,
+                                     1 << 20);
+}
+
+Result<std::unique_ptr<Listener>> obfs_listen(asio::any_io_executor executor, const Endpoint& endpoint,
+                                              ListenOptions options) {
+  SZ_CHECK(check_listen_request(endpoint, options));
+  // The secrets come from the PSK and the server key (not the port, which may be 0 here).
+  Endpoint keyed = endpoint;
+  keyed.server_static = options.server_static->public_key;
+  auto obfs = std::make_shared<ObfsEndpoint>();
+  obfs->secrets = SZ_TRY(obfs::derive_obfs_secrets(keyed));
+  obfs->junk = obfs->secrets.junk_policy(options.handshake_timeout);
+  obfs->padding = options.padding.kind() == wire::PaddingPolicy::Kind::none ? obfs->secrets.frame_padding
+                                                                            : options.padding;
+  return listen_tcp(std::move(executor), endpoint, std::move(options), serve, std::move(obfs));
+}
 
 }  // namespace
 
-std::shared_ptr<Transport> make_obfs_transport() { return std::make_shared<ObfsTransport>(); }
+std::shared_ptr<Transport> make_obfs_transport() {
+  return make_socket_transport({"obfs", obfs_dial, obfs_listen});
+}
 
 }  // namespace samizdat::transport

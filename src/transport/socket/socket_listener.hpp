@@ -51,4 +51,20 @@ Status check_listen_request(const Endpoint& endpoint, const ListenOptions& optio
 Result<std::unique_ptr<Listener>> listen_tcp(asio::any_io_executor executor, const Endpoint& endpoint,
                                              ListenOptions options, ServeConnection serve);
 
+// listen_tcp for a transport that keeps state of its own per listener (derived secrets, a
+// TLS context, a cover site): each connection is served as serve(listener, site, socket).
+template <class Site>
+Result<std::unique_ptr<Listener>> listen_tcp(asio::any_io_executor executor, const Endpoint& endpoint,
+                                             ListenOptions options,
+                                             asio::awaitable<void> (*serve)(std::shared_ptr<ListenerState>,
+                                                                            std::shared_ptr<Site>,
+                                                                            asio::ip::tcp::socket),
+                                             std::shared_ptr<Site> site) {
+  return listen_tcp(
+      std::move(executor), endpoint, std::move(options),
+      [serve, site = std::move(site)](std::shared_ptr<ListenerState> listener, asio::ip::tcp::socket socket) {
+        return serve(std::move(listener), site, std::move(socket));
+      });
+}
+
 }  // namespace samizdat::transport

@@ -3,6 +3,7 @@
 #include "transport/noise/noise_over_stream.hpp"
 #include "transport/socket/connect_tcp.hpp"
 #include "transport/socket/socket_listener.hpp"
+#include "transport/socket/socket_transport.hpp"
 #include "transport/stream/sealed_frame_stream.hpp"
 #include "util/coro.hpp"
 
@@ -18,10 +19,7 @@ using asio::ip::tcp;
 asio::awaitable<void> serve(std::shared_ptr<ListenerState> listener, tcp::socket socket) {
   auto stream = std::make_unique<TcpByteStream>(std::move(socket));
   const std::string peer = stream->peer_description();
-  ServerHandshakeParams params;
-  params.server_static = listener->options.server_static;
-  params.psk = listener->endpoint.psk;
-  params.replays = &listener->replays;
+  auto params = handshake_params_of(*listener);
   Result<ServerHandshakeResult> answered = make_error(Errc::internal, "unreached");
   {
     // Cancel rather than close: the failed handshake then ends like every rejected one.
@@ -36,31 +34,28 @@ asio::awaitable<void> serve(std::shared_ptr<ListenerState> listener, tcp::socket
     stream->reset();
     co_return;
   }
-  listener->accept(make_sealed_frame_stream(std::move(stream), std::move(answered->keys), answered->client_static,
-                                            listener->options.padding, listener->options.max_queued_bytes));
+  listener->accept(make_sealed_frame_stream(std::move(stream), std::move(answered->keys),
+                                            answered->client_static, listener->options.padding,
+                                            listener->options.max_queued_bytes));
 }
 
-class TcpTransport final : public Transport {
- public:
-  std::string_view scheme() const override { return "tcp"; }
+asio::awaitable<Result<std::unique_ptr<FrameStream>>> tcp_dial(asio::any_io_executor executor,
+                                                               const Endpoint& endpoint, DialOptions options,
+                                                               DeadlineClock::time_point deadline) {
+  SZ_CO_TRY_RESULT(socket, co_await connect_tcp(executor, endpoint, deadline));
+  std::unique_ptr<ByteStream> stream = std::make_unique<TcpByteStream>(std::move(socket));
+  co_return co_await client_handshake_over(std::move(stream), endpoint, options, deadline);
+}
 
-  asio::awaitable<Result<std::unique_ptr<FrameStream>>> dial(asio::any_io_executor executor,
-                                                             const Endpoint& endpoint,
-                                                             DialOptions options) override {
-    const auto deadline = deadline_after(options.timeout);
-    SZ_CO_TRY_RESULT(socket, co_await connect_tcp(executor, endpoint, deadline));
-    std::unique_ptr<ByteStream> stream = std::make_unique<TcpByteStream>(std::move(socket));
-    co_return co_await client_handshake_over(std::move(stream), endpoint, options, deadline);
-  }
-
-  Result<std::unique_ptr<Listener>> listen(asio::any_io_executor executor, const Endpoint& endpoint,
-                                           ListenOptions options) override {
-    return listen_tcp(std::move(executor), endpoint, std::move(options), serve);
-  }
-};
+Result<std::unique_ptr<Listener>> tcp_listen(asio::any_io_executor executor, const Endpoint& endpoint,
+                                             ListenOptions options) {
+  return listen_tcp(std::move(executor), endpoint, std::move(options), serve);
+}
 
 }  // namespace
 
-std::shared_ptr<Transport> make_tcp_transport() { return std::make_shared<TcpTransport>(); }
+std::shared_ptr<Transport> make_tcp_transport() {
+  return make_socket_transport({"tcp", tcp_dial, tcp_listen});
+}
 
 }  // namespace samizdat::transport

@@ -9,6 +9,7 @@
 #include "transport/noise/noise_over_stream.hpp"
 #include "transport/socket/connect_tcp.hpp"
 #include "transport/socket/socket_listener.hpp"
+#include "transport/socket/socket_transport.hpp"
 #include "transport/tls/tls_token.hpp"
 #include "transport/wss/websocket_handshake.hpp"
 #include "util/clock.hpp"
@@ -50,8 +51,8 @@ struct TlsSite {
 asio::awaitable<Status> tls_handshake(https::TlsByteStream& tls, std::chrono::milliseconds timeout) {
   Deadline deadline(tls, deadline_after(timeout));
   std::array<std::uint8_t, 1> first{};
-  auto [pec, peeked] = co_await tls.ssl().next_layer().async_receive(asio::buffer(first),
-                                                                     asio::socket_base::message_peek, use_tuple);
+  auto [pec, peeked] = co_await tls.ssl().next_layer().async_receive(
+      asio::buffer(first), asio::socket_base::message_peek, use_tuple);
   if (!pec && peeked == 1 && first[0] >= 'A' && first[0] <= 'Z') {
     auto answer = plain_http_answer();
     ByteView answer_bytes = as_bytes(answer);
@@ -97,7 +98,8 @@ asio::awaitable<void> serve(std::shared_ptr<ListenerState> listener, std::shared
     return true;
   };
   https::HttpServeOptions http_options;
-  auto intercepted = co_await https::serve_cover_site_until(std::move(tls), *site->site, intercept, http_options);
+  auto intercepted =
+      co_await https::serve_cover_site_until(std::move(tls), *site->site, intercept, http_options);
   if (!intercepted.ok()) {
     listener->reject(peer, intercepted.error());
     co_return;
@@ -111,19 +113,7 @@ asio::awaitable<void> serve(std::shared_ptr<ListenerState> listener, std::shared
   }
   std::unique_ptr<ByteStream> inner =
       std::make_unique<PrefixedByteStream>(std::move(intercepted->rest), std::move(intercepted->stream));
-  ServerHandshakeParams params;
-  params.server_static = listener->options.server_static;
-  params.psk = listener->endpoint.psk;
-  params.replays = &listener->replays;
-  params.timeout = listener->options.handshake_timeout;
-  params.padding = listener->options.padding;
-  params.max_queued_bytes = listener->options.max_queued_bytes;
-  auto stream = co_await server_handshake_over(std::move(inner), params);
-  if (!stream.ok()) {
-    listener->reject(peer, stream.error());
-    co_return;
-  }
-  listener->accept(std::move(*stream));
+  co_await accept_over(*listener, std::move(inner), peer);
 }
 
 // The upgrade request of a dial: a browser's WebSocket request carrying the token, bound
@@ -143,53 +133,47 @@ Result<ws::UpgradeRequest> token_request(https::TlsByteStream& tls, const Endpoi
   return request;
 }
 
-class TlsTransport final : public Transport {
- public:
-  std::string_view scheme() const override { return "tls"; }
-
-  asio::awaitable<Result<std::unique_ptr<FrameStream>>> dial(asio::any_io_executor executor,
-                                                             const Endpoint& endpoint,
-                                                             DialOptions options) override {
-    const auto deadline = deadline_after(options.timeout);
-    SZ_CO_TRY_RESULT(socket, co_await connect_tcp(executor, endpoint, deadline));
-    SZ_CO_TRY_RESULT(tls, co_await https::start_tls(std::move(socket), endpoint, https::Alpn::browser_default,
-                                                    deadline));
-    SZ_CO_TRY_RESULT(request, token_request(*tls, endpoint));
-    const std::string request_text = ws::format_upgrade_request(request);
-    auto answer = co_await https::request_upgrade(*tls, request_text, endpoint, deadline);
-    if (!answer.ok() && answer.error().code != Errc::malformed) co_return std::move(answer).error();
-    if (!answer.ok() || answer->head.status != 101) {
-      co_return make_error(Errc::network,
-                           endpoint.to_uri() +
-                               " answered as an ordinary website, not as a Samizdat server (wrong PSK for this "
-                               "endpoint, a clock more than two minutes off, or a middlebox in the TLS session)");
-    }
-    SZ_CO_TRY(ws::check_upgrade_response(answer->head, request.key));
-    std::unique_ptr<ByteStream> inner = std::make_unique<PrefixedByteStream>(std::move(answer->rest), std::move(tls));
-    co_return co_await client_handshake_over(std::move(inner), endpoint, options, deadline);
+asio::awaitable<Result<std::unique_ptr<FrameStream>>> tls_dial(asio::any_io_executor executor,
+                                                               const Endpoint& endpoint, DialOptions options,
+                                                               DeadlineClock::time_point deadline) {
+  SZ_CO_TRY_RESULT(socket, co_await connect_tcp(executor, endpoint, deadline));
+  SZ_CO_TRY_RESULT(
+      tls, co_await https::start_tls(std::move(socket), endpoint, https::Alpn::browser_default, deadline));
+  SZ_CO_TRY_RESULT(request, token_request(*tls, endpoint));
+  const std::string request_text = ws::format_upgrade_request(request);
+  auto answer = co_await https::request_upgrade(*tls, request_text, endpoint, deadline);
+  if (!answer.ok() && answer.error().code != Errc::malformed) co_return std::move(answer).error();
+  if (!answer.ok() || answer->head.status != 101) {
+    co_return make_error(
+        Errc::network, endpoint.to_uri() +
+                           " answered as an ordinary website, not as a Samizdat server (wrong PSK for this "
+                           "endpoint, a clock more than two minutes off, or a middlebox in the TLS session)");
   }
+  SZ_CO_TRY(ws::check_upgrade_response(answer->head, request.key));
+  std::unique_ptr<ByteStream> inner =
+      std::make_unique<PrefixedByteStream>(std::move(answer->rest), std::move(tls));
+  co_return co_await client_handshake_over(std::move(inner), endpoint, options, deadline);
+}
 
-  Result<std::unique_ptr<Listener>> listen(asio::any_io_executor executor, const Endpoint& endpoint,
-                                           ListenOptions options) override {
-    SZ_CHECK(check_listen_request(endpoint, options));
-    if (options.tls_certificate.empty() || options.tls_private_key.empty()) {
-      return make_error(Errc::invalid_argument,
-                        "a tls listener needs a certificate and key (tls_certificate and tls_private_key in "
-                        "config.toml; `samizdatd init` writes a self-signed pair)");
-    }
-    auto site = std::make_shared<TlsSite>();
-    site->tls = SZ_TRY(https::make_server_context(options.tls_certificate, options.tls_private_key));
-    site->site = SZ_TRY(https::CoverSite::open(options.cover_site));
-    site->token_key = tls::derive_token_key(endpoint.psk);
-    return listen_tcp(std::move(executor), endpoint, std::move(options),
-                      [site](std::shared_ptr<ListenerState> listener, tcp::socket socket) {
-                        return serve(std::move(listener), site, std::move(socket));
-                      });
+Result<std::unique_ptr<Listener>> tls_listen(asio::any_io_executor executor, const Endpoint& endpoint,
+                                             ListenOptions options) {
+  SZ_CHECK(check_listen_request(endpoint, options));
+  if (options.tls_certificate.empty() || options.tls_private_key.empty()) {
+    return make_error(Errc::invalid_argument,
+                      "a tls listener needs a certificate and key (tls_certificate and tls_private_key in "
+                      "config.toml; `samizdatd init` writes a self-signed pair)");
   }
-};
+  auto site = std::make_shared<TlsSite>();
+  site->tls = SZ_TRY(https::make_server_context(options.tls_certificate, options.tls_private_key));
+  site->site = SZ_TRY(https::CoverSite::open(options.cover_site));
+  site->token_key = tls::derive_token_key(endpoint.psk);
+  return listen_tcp(std::move(executor), endpoint, std::move(options), serve, std::move(site));
+}
 
 }  // namespace
 
-std::shared_ptr<Transport> make_tls_transport() { return std::make_shared<TlsTransport>(); }
+std::shared_ptr<Transport> make_tls_transport() {
+  return make_socket_transport({"tls", tls_dial, tls_listen});
+}
 
 }  // namespace samizdat::transport

@@ -7,6 +7,7 @@
 #include "transport/noise/noise_over_stream.hpp"
 #include "transport/socket/connect_tcp.hpp"
 #include "transport/socket/socket_listener.hpp"
+#include "transport/socket/socket_transport.hpp"
 #include "transport/wss/websocket_handshake.hpp"
 #include "transport/wss/websocket_stream.hpp"
 #include "util/coro.hpp"
@@ -20,6 +21,8 @@ using asio::ip::tcp;
 // keepalive_timeout default is 75 s), and how many requests one connection may make.
 constexpr std::chrono::milliseconds kKeepAliveTimeout{75'000};
 constexpr int kMaxRequestsPerConnection = 100;
+
+std::string scheme_of(bool with_tls) { return with_tls ? "wss" : "ws"; }
 
 Error phase_error(bool timed_out, const std::string& what, const Error& error) {
   if (timed_out) return make_error(Errc::timeout, what + " timed out");
@@ -46,25 +49,13 @@ asio::awaitable<void> upgrade(std::shared_ptr<ListenerState> listener, std::uniq
   }
   std::unique_ptr<ByteStream> websocket = std::make_unique<ws::WebSocketByteStream>(
       std::move(stream), ws::WebSocketByteStream::Role::server, std::move(already_read));
-  ServerHandshakeParams params;
-  params.server_static = listener->options.server_static;
-  params.psk = listener->endpoint.psk;
-  params.replays = &listener->replays;
-  params.timeout = listener->options.handshake_timeout;
-  params.padding = listener->options.padding;
-  params.max_queued_bytes = listener->options.max_queued_bytes;
-  auto result = co_await server_handshake_over(std::move(websocket), params);
-  if (!result.ok()) {
-    listener->reject(peer, result.error());
-    co_return;
-  }
-  listener->accept(std::move(*result));
+  co_await accept_over(*listener, std::move(websocket), peer);
 }
 
 // One connection: TLS, then HTTP requests until one upgrades on the secret path (then
 // the Noise handshake inside the WebSocket) or the visitor is done with the cover site.
 // Only a connection whose first request never got a normal answer counts as rejected.
-asio::awaitable<void> serve(std::shared_ptr<ListenerState> listener, std::shared_ptr<const WssSite> site,
+asio::awaitable<void> serve(std::shared_ptr<ListenerState> listener, std::shared_ptr<WssSite> site,
                             tcp::socket socket) {
   std::unique_ptr<ByteStream> stream;
   if (site->tls) {
@@ -94,8 +85,8 @@ asio::awaitable<void> serve(std::shared_ptr<ListenerState> listener, std::shared
     Result<std::size_t> head_length = std::size_t{0};
     bool timed_out = false;
     {
-      Deadline deadline(*stream,
-                        deadline_after(request == 0 ? listener->options.handshake_timeout : kKeepAliveTimeout));
+      Deadline deadline(
+          *stream, deadline_after(request == 0 ? listener->options.handshake_timeout : kKeepAliveTimeout));
       head_length = co_await https::read_http_head(*stream, buffer);
       timed_out = deadline.fired();
     }
@@ -147,78 +138,83 @@ asio::awaitable<void> serve(std::shared_ptr<ListenerState> listener, std::shared
   stream->close();
 }
 
-class WssTransport final : public Transport {
- public:
-  explicit WssTransport(bool tls) : tls_(tls) {}
-
-  std::string_view scheme() const override { return tls_ ? "wss" : "ws"; }
-
-  asio::awaitable<Result<std::unique_ptr<FrameStream>>> dial(asio::any_io_executor executor,
-                                                             const Endpoint& endpoint,
-                                                             DialOptions options) override {
-    if (endpoint.path.empty() || endpoint.path[0] != '/') {
-      co_return make_error(Errc::invalid_argument, "endpoint " + endpoint.to_uri() + " needs its secret path (" +
-                                                       std::string(scheme()) + "://HOST:PORT/PATH)");
-    }
-    const auto deadline = deadline_after(options.timeout);
-    SZ_CO_TRY_RESULT(socket, co_await connect_tcp(executor, endpoint, deadline));
-    std::unique_ptr<ByteStream> stream;
-    if (tls_) {
-      SZ_CO_TRY_RESULT(tls, co_await https::start_tls(std::move(socket), endpoint, https::Alpn::http11_only,
-                                                      deadline));
-      stream = std::move(tls);
-    } else {
-      stream = std::make_unique<TcpByteStream>(std::move(socket));
-    }
-    ws::UpgradeRequest request;
-    request.path = endpoint.path;
-    request.host_header = endpoint.host_header.empty() ? https::http_host(endpoint.host, endpoint.port, tls_ ? 443 : 80)
-                                                       : endpoint.host_header;
-    request.origin = (tls_ ? "https://" : "http://") + request.host_header;
-    request.key = ws::make_client_key();
-    const std::string request_text = ws::format_upgrade_request(request);
-    SZ_CO_TRY_RESULT(answer, co_await https::request_upgrade(*stream, request_text, endpoint, deadline));
-    auto accepted = ws::check_upgrade_response(answer.head, request.key);
-    if (!accepted.ok()) {
-      co_return make_error(accepted.error().code,
-                           "WebSocket upgrade at " + endpoint.to_uri() + ": " + accepted.error().message);
-    }
-    std::unique_ptr<ByteStream> websocket = std::make_unique<ws::WebSocketByteStream>(
-        std::move(stream), ws::WebSocketByteStream::Role::client, std::move(answer.rest));
-    co_return co_await client_handshake_over(std::move(websocket), endpoint, options, deadline);
+// wss (with_tls) or ws: the WebSocket upgrade on the secret path, then the Noise handshake
+// inside binary messages.
+asio::awaitable<Result<std::unique_ptr<FrameStream>>> websocket_dial(bool with_tls,
+                                                                     asio::any_io_executor executor,
+                                                                     const Endpoint& endpoint,
+                                                                     DialOptions options,
+                                                                     DeadlineClock::time_point deadline) {
+  if (endpoint.path.empty() || endpoint.path[0] != '/') {
+    co_return make_error(Errc::invalid_argument, "endpoint " + endpoint.to_uri() +
+                                                     " needs its secret path (" + scheme_of(with_tls) +
+                                                     "://HOST:PORT/PATH)");
   }
-
-  Result<std::unique_ptr<Listener>> listen(asio::any_io_executor executor, const Endpoint& endpoint,
-                                           ListenOptions options) override {
-    SZ_CHECK(check_listen_request(endpoint, options));
-    if (endpoint.path.size() < 2 || endpoint.path[0] != '/') {
-      return make_error(Errc::invalid_argument, "listen on " + endpoint.to_uri() + ": " + std::string(scheme()) +
-                                                    " needs a secret path (" + std::string(scheme()) +
-                                                    "://HOST:PORT/SECRET)");
-    }
-    auto site = std::make_shared<WssSite>();
-    if (tls_) {
-      if (options.tls_certificate.empty() || options.tls_private_key.empty()) {
-        return make_error(Errc::invalid_argument,
-                          "wss listener " + endpoint.to_uri() +
-                              " needs a TLS certificate and key (samizdatd init writes a self-signed pair)");
-      }
-      site->tls = SZ_TRY(https::make_server_context(options.tls_certificate, options.tls_private_key));
-    }
-    site->cover = SZ_TRY(https::CoverSite::open(options.cover_site));
-    return listen_tcp(std::move(executor), endpoint, std::move(options),
-                      [site](std::shared_ptr<ListenerState> listener, tcp::socket socket) {
-                        return serve(std::move(listener), site, std::move(socket));
-                      });
+  SZ_CO_TRY_RESULT(socket, co_await connect_tcp(executor, endpoint, deadline));
+  std::unique_ptr<ByteStream> stream;
+  if (with_tls) {
+    SZ_CO_TRY_RESULT(
+        tls, co_await https::start_tls(std::move(socket), endpoint, https::Alpn::http11_only, deadline));
+    stream = std::move(tls);
+  } else {
+    stream = std::make_unique<TcpByteStream>(std::move(socket));
   }
+  ws::UpgradeRequest request;
+  request.path = endpoint.path;
+  request.host_header = endpoint.host_header.empty()
+                            ? https::http_host(endpoint.host, endpoint.port, with_tls ? 443 : 80)
+                            : endpoint.host_header;
+  request.origin = (with_tls ? "https://" : "http://") + request.host_header;
+  request.key = ws::make_client_key();
+  const std::string request_text = ws::format_upgrade_request(request);
+  SZ_CO_TRY_RESULT(answer, co_await https::request_upgrade(*stream, request_text, endpoint, deadline));
+  auto accepted = ws::check_upgrade_response(answer.head, request.key);
+  if (!accepted.ok()) {
+    co_return make_error(accepted.error().code,
+                         "WebSocket upgrade at " + endpoint.to_uri() + ": " + accepted.error().message);
+  }
+  std::unique_ptr<ByteStream> websocket = std::make_unique<ws::WebSocketByteStream>(
+      std::move(stream), ws::WebSocketByteStream::Role::client, std::move(answer.rest));
+  co_return co_await client_handshake_over(std::move(websocket), endpoint, options, deadline);
+}
 
- private:
-  bool tls_;
-};
+Result<std::unique_ptr<Listener>> websocket_listen(bool with_tls, asio::any_io_executor executor,
+                                                   const Endpoint& endpoint, ListenOptions options) {
+  SZ_CHECK(check_listen_request(endpoint, options));
+  if (endpoint.path.size() < 2 || endpoint.path[0] != '/') {
+    const std::string scheme = scheme_of(with_tls);
+    return make_error(Errc::invalid_argument, "listen on " + endpoint.to_uri() + ": " + scheme +
+                                                  " needs a secret path (" + scheme + "://HOST:PORT/SECRET)");
+  }
+  auto site = std::make_shared<WssSite>();
+  if (with_tls) {
+    if (options.tls_certificate.empty() || options.tls_private_key.empty()) {
+      return make_error(Errc::invalid_argument,
+                        "wss listener " + endpoint.to_uri() +
+                            " needs a TLS certificate and key (samizdatd init writes a self-signed pair)");
+    }
+    site->tls = SZ_TRY(https::make_server_context(options.tls_certificate, options.tls_private_key));
+  }
+  site->cover = SZ_TRY(https::CoverSite::open(options.cover_site));
+  return listen_tcp(std::move(executor), endpoint, std::move(options), serve, std::move(site));
+}
+
+std::shared_ptr<Transport> make_websocket_transport(bool with_tls) {
+  SocketTransportParts parts;
+  parts.scheme = scheme_of(with_tls);
+  parts.dial = [with_tls](asio::any_io_executor executor, const Endpoint& endpoint, DialOptions options,
+                          DeadlineClock::time_point deadline) {
+    return websocket_dial(with_tls, std::move(executor), endpoint, std::move(options), deadline);
+  };
+  parts.listen = [with_tls](asio::any_io_executor executor, const Endpoint& endpoint, ListenOptions options) {
+    return websocket_listen(with_tls, std::move(executor), endpoint, std::move(options));
+  };
+  return make_socket_transport(std::move(parts));
+}
 
 }  // namespace
 
-std::shared_ptr<Transport> make_wss_transport() { return std::make_shared<WssTransport>(true); }
-std::shared_ptr<Transport> make_ws_transport() { return std::make_shared<WssTransport>(false); }
+std::shared_ptr<Transport> make_wss_transport() { return make_websocket_transport(true); }
+std::shared_ptr<Transport> make_ws_transport() { return make_websocket_transport(false); }
 
 }  // namespace samizdat::transport
