@@ -20,11 +20,13 @@
 #include <exception>
 #include <utility>
 
-#include "util/coro.hpp"
 #include "util/result.hpp"
 
 namespace samizdat {
 
+// Network errors as values: `auto [ec, n] = co_await op(..., use_tuple);`.
+// Named like the asio::use_awaitable it wraps, not as a kConstant.
+// NOLINTNEXTLINE(readability-identifier-naming)
 inline constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 // Logs an exception that escaped a spawned coroutine; `what` names the coroutine.
