@@ -19,7 +19,8 @@ asio::awaitable<Result<InterceptedRequest>> serve_cover_site_until(
     const std::function<bool(const ws::HttpHead&)>& intercept, const HttpServeOptions& options) {
   Bytes buffer;
   for (std::size_t served = 0; served < options.max_requests; ++served) {
-    Deadline deadline(*stream, deadline_after(served == 0 ? options.header_timeout : options.keepalive_timeout));
+    Deadline deadline(*stream,
+                      deadline_after(served == 0 ? options.header_timeout : options.keepalive_timeout));
     auto head_length = co_await read_http_head(*stream, buffer);
     if (!head_length.ok()) {
       if (head_length.error().code == Errc::limit_exceeded) {

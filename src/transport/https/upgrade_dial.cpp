@@ -29,28 +29,33 @@ asio::awaitable<Result<std::unique_ptr<TlsByteStream>>> start_tls(asio::ip::tcp:
   auto context = shared_client_context();
   if (!context.ok()) co_return std::move(context).error();
   auto tls = std::make_unique<TlsByteStream>(std::move(socket), *context);
-  if (alpn == Alpn::http11_only) SSL_set_alpn_protos(tls->ssl().native_handle(), kAlpnHttp11, sizeof kAlpnHttp11);
+  if (alpn == Alpn::http11_only)
+    SSL_set_alpn_protos(tls->ssl().native_handle(), kAlpnHttp11, sizeof kAlpnHttp11);
   const std::string server_name = endpoint.sni.empty() ? endpoint.host : endpoint.sni;
   Status handshake;
   {
     Deadline guard(*tls, deadline);
     handshake = co_await tls->client_handshake(server_name);
-    if (guard.fired()) co_return make_error(Errc::timeout, "the TLS handshake with " + endpoint.to_uri() + " timed out");
+    if (guard.fired())
+      co_return make_error(Errc::timeout, "the TLS handshake with " + endpoint.to_uri() + " timed out");
   }
   if (!handshake.ok()) {
-    co_return make_error(Errc::network, "TLS with " + endpoint.to_uri() + " failed: " + handshake.error().message);
+    co_return make_error(Errc::network,
+                         "TLS with " + endpoint.to_uri() + " failed: " + handshake.error().message);
   }
   co_return std::move(tls);
 }
 
 std::string http_host(std::string_view name, std::uint16_t port, std::uint16_t default_port) {
-  std::string host = name.find(':') != std::string_view::npos ? "[" + std::string(name) + "]" : std::string(name);
+  std::string host =
+      name.find(':') != std::string_view::npos ? "[" + std::string(name) + "]" : std::string(name);
   if (port != default_port) host += ":" + std::to_string(port);
   return host;
 }
 
 asio::awaitable<Result<UpgradeAnswer>> request_upgrade(ByteStream& stream, std::string_view request,
-                                                       const Endpoint& endpoint, DeadlineClock::time_point deadline) {
+                                                       const Endpoint& endpoint,
+                                                       DeadlineClock::time_point deadline) {
   const std::string uri = endpoint.to_uri();
   Bytes buffer;
   Result<std::size_t> head_length = std::size_t{0};
@@ -59,7 +64,8 @@ asio::awaitable<Result<UpgradeAnswer>> request_upgrade(ByteStream& stream, std::
     ByteView request_bytes = as_bytes(request);
     auto sent = co_await stream.write(request_bytes);
     if (!sent.ok()) {
-      if (guard.fired()) co_return make_error(Errc::timeout, "the WebSocket upgrade at " + uri + " timed out");
+      if (guard.fired())
+        co_return make_error(Errc::timeout, "the WebSocket upgrade at " + uri + " timed out");
       co_return make_error(Errc::network, "sending to " + uri + " failed: " + sent.error().message);
     }
     head_length = co_await read_http_head(stream, buffer);
@@ -69,9 +75,8 @@ asio::awaitable<Result<UpgradeAnswer>> request_upgrade(ByteStream& stream, std::
     if (head_length.error().code == Errc::limit_exceeded) {
       co_return make_error(Errc::protocol, uri + " sent an oversized HTTP answer");
     }
-    co_return make_error(Errc::network,
-                         "the server at " + uri + " closed the connection before answering: " +
-                             head_length.error().message);
+    co_return make_error(Errc::network, "the server at " + uri + " closed the connection before answering: " +
+                                            head_length.error().message);
   }
   auto head = ws::parse_response_head(ByteView(buffer).first(*head_length));
   if (!head.ok()) {

@@ -45,6 +45,7 @@ struct UpgradeAnswer {
 // upgrade at URI timed out"; Errc::network when the server closes before answering;
 // Errc::protocol for an oversized head; Errc::malformed for an answer that is not HTTP.
 asio::awaitable<Result<UpgradeAnswer>> request_upgrade(ByteStream& stream, std::string_view request,
-                                                       const Endpoint& endpoint, DeadlineClock::time_point deadline);
+                                                       const Endpoint& endpoint,
+                                                       DeadlineClock::time_point deadline);
 
 }  // namespace samizdat::transport::https

@@ -10,7 +10,8 @@ namespace {
 asio::awaitable<Result<Bytes>> read_answer(FrameStream& outer, std::chrono::milliseconds timeout) {
   Deadline deadline(outer, deadline_after(timeout));
   auto answer = co_await outer.read_frame();
-  if (!answer.ok() && deadline.fired()) co_return make_error(Errc::timeout, "the relay did not answer in time");
+  if (!answer.ok() && deadline.fired())
+    co_return make_error(Errc::timeout, "the relay did not answer in time");
   co_return answer;
 }
 

@@ -35,7 +35,8 @@ asio::awaitable<Result<tcp::socket>> connect_tcp(asio::any_io_executor executor,
   }
   if (guard.fired()) co_return make_error(Errc::timeout, "connecting to " + endpoint.to_uri() + " timed out");
   if (connect_error) {
-    co_return make_error(Errc::network, "cannot connect to " + endpoint.to_uri() + ": " + connect_error.message());
+    co_return make_error(Errc::network,
+                         "cannot connect to " + endpoint.to_uri() + ": " + connect_error.message());
   }
   std::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);

@@ -76,7 +76,8 @@ void ListenerState::reject(std::string_view peer, const Error& error) {
 }
 
 Status check_listen_request(const Endpoint& endpoint, const ListenOptions& options) {
-  if (!options.server_static) return make_error(Errc::invalid_argument, "listen needs the server's static key");
+  if (!options.server_static)
+    return make_error(Errc::invalid_argument, "listen needs the server's static key");
   std::error_code ec;
   (void)asio::ip::make_address(endpoint.host, ec);
   if (ec) {

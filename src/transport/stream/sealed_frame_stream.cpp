@@ -140,7 +140,8 @@ class SealedFrameStream final : public FrameStream {
   Status send_frame(ByteView payload) override {
     auto& state = *state_;
     if (!state.open) {
-      return state.write_error ? *state.write_error : make_error(Errc::unavailable, "the connection is closed");
+      return state.write_error ? *state.write_error
+                               : make_error(Errc::unavailable, "the connection is closed");
     }
     if (payload.size() > wire::kMaxFramePayload) {
       return make_error(Errc::limit_exceeded, "frame payload of " + std::to_string(payload.size()) +
@@ -148,8 +149,9 @@ class SealedFrameStream final : public FrameStream {
                                                   std::to_string(wire::kMaxFramePayload));
     }
     if (state.queued.size() > state.max_queued_bytes) {
-      return make_error(Errc::limit_exceeded,
-                        "the peer is not reading: " + std::to_string(state.queued.size()) + " bytes already queued");
+      return make_error(
+          Errc::limit_exceeded,
+          "the peer is not reading: " + std::to_string(state.queued.size()) + " bytes already queued");
     }
     SZ_CHECK(state.encoder.seal_data(payload, state.queued));
     state.start_writer();
@@ -163,7 +165,8 @@ class SealedFrameStream final : public FrameStream {
       co_await state->flushed.async_wait(use_tuple);
     }
     if (state->write_error) co_return *state->write_error;
-    if (!state->open) co_return make_error(Errc::unavailable, "the connection was closed before the frame was sent");
+    if (!state->open)
+      co_return make_error(Errc::unavailable, "the connection was closed before the frame was sent");
     co_return Status{};
   }
 
@@ -188,7 +191,8 @@ class SealedFrameStream final : public FrameStream {
 std::unique_ptr<FrameStream> make_sealed_frame_stream(std::unique_ptr<ByteStream> stream,
                                                       crypto::noise::TransportKeys keys,
                                                       std::optional<crypto::X25519Public> peer_static,
-                                                      wire::PaddingPolicy padding, std::size_t max_queued_bytes) {
+                                                      wire::PaddingPolicy padding,
+                                                      std::size_t max_queued_bytes) {
   return std::make_unique<SealedFrameStream>(std::move(stream), std::move(keys), peer_static, padding,
                                              max_queued_bytes);
 }

@@ -20,6 +20,7 @@ namespace samizdat::transport {
 std::unique_ptr<FrameStream> make_sealed_frame_stream(std::unique_ptr<ByteStream> stream,
                                                       crypto::noise::TransportKeys keys,
                                                       std::optional<crypto::X25519Public> peer_static,
-                                                      wire::PaddingPolicy padding, std::size_t max_queued_bytes);
+                                                      wire::PaddingPolicy padding,
+                                                      std::size_t max_queued_bytes);
 
 }  // namespace samizdat::transport
