@@ -11,8 +11,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
-#include "transport/tcp/noise_handshake.hpp"
-#include "transport/tcp/tcp_frame_stream.hpp"
+#include "transport/noise/noise_handshake.hpp"
+#include "transport/stream/sealed_frame_stream.hpp"
 #include "transport/transport.hpp"
 #include "util/coro.hpp"
 #include "wire/message_codec.hpp"
@@ -128,8 +128,9 @@ asio::awaitable<Result<std::shared_ptr<LoadConnection>>> LoadConnection::open(as
   auto keys = transport::finish_client_handshake(*hello, reply);
   if (!keys.ok()) co_return std::move(keys).error();
   deadline.cancel();
-  std::unique_ptr<transport::FrameStream> stream = std::make_unique<transport::TcpFrameStream>(
-      std::move(socket), std::move(*keys), spec.endpoint.server_static, wire::PaddingPolicy{}, 64u << 20);
+  std::unique_ptr<transport::FrameStream> stream = transport::make_sealed_frame_stream(
+      std::make_unique<transport::TcpByteStream>(std::move(socket)), std::move(*keys), spec.endpoint.server_static,
+      wire::PaddingPolicy{}, 64u << 20);
   co_return std::shared_ptr<LoadConnection>(new LoadConnection(std::move(stream)));
 }
 

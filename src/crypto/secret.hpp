@@ -23,6 +23,10 @@ void ensure_initialized();
 void fill_random(MutableByteView out);
 Bytes random_bytes(std::size_t size);
 std::uint32_t random_uniform(std::uint32_t upper_bound);  // in [0, upper_bound)
+// Overwrites `bytes` with zeros in a way the compiler cannot skip (for secrets in plain buffers).
+inline void wipe(MutableByteView bytes) {
+  if (!bytes.empty()) sodium_memzero(bytes.data(), bytes.size());
+}
 
 template <std::size_t N>
 class Secret {

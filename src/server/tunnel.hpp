@@ -14,7 +14,7 @@
 
 #include "transport/frame_stream.hpp"
 #include "transport/relay/tunnel_stream.hpp"
-#include "transport/replay_cache.hpp"
+#include "transport/socket/replay_cache.hpp"
 
 namespace samizdat::server {
 

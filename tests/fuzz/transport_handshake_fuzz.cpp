@@ -7,7 +7,7 @@
 
 #include "crypto/keys.hpp"
 #include "crypto/secret.hpp"
-#include "transport/tcp/noise_handshake.hpp"
+#include "transport/noise/noise_handshake.hpp"
 
 using namespace samizdat;
 

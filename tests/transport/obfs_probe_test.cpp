@@ -6,7 +6,7 @@
 // gets: no byte back, a reset, at a time inside the endpoint's junk deadline range.
 #include <gtest/gtest.h>
 
-#include "obfs_test_support.hpp"
+#include "echo_server.hpp"
 #include "probe_suite.hpp"
 #include "transport/obfs/obfs_handshake.hpp"
 #include "util/clock.hpp"
@@ -15,7 +15,6 @@ namespace samizdat::transport {
 namespace {
 
 using namespace std::chrono_literals;
-using obfs_test::ObfsEchoServer;
 using testing::Probe;
 using testing::ProbeEnd;
 using testing::ProbeObservation;
@@ -26,7 +25,7 @@ constexpr auto kHandshakeTimeout = 2000ms;
 // packets and interleave probes between them.
 class RawClient {
  public:
-  RawClient(const ObfsEchoServer& server, const obfs::ObfsSecrets& secrets)
+  RawClient(const EchoServer& server, const obfs::ObfsSecrets& secrets)
       : handshake_(*obfs::ClientHandshake::start(secrets, server.endpoint().server_static,
                                                  server.endpoint().psk, nullptr, unix_millis())),
         port_(server.endpoint().port) {}
@@ -84,7 +83,7 @@ void expect_junk_treatment(const std::vector<ProbeObservation>& seen, const obfs
 }
 
 TEST(ObfsProbing, EveryProbeAndReplayGetsExactlyWhatJunkGets) {
-  ObfsEchoServer server("", kHandshakeTimeout);
+  EchoServer server({.scheme = "obfs", .handshake_timeout = kHandshakeTimeout});
   auto secrets = *obfs::derive_obfs_secrets(server.endpoint());
   auto junk = secrets.junk_policy(kHandshakeTimeout);
   auto limit = junk.deadline_max + 2s;
@@ -133,7 +132,7 @@ TEST(ObfsProbing, EveryProbeAndReplayGetsExactlyWhatJunkGets) {
 }
 
 TEST(ObfsProbing, JunkPastTheEndpointThresholdIsResetAsSoonAsItIsRead) {
-  ObfsEchoServer server("", 10s);
+  EchoServer server({.scheme = "obfs", .handshake_timeout = 10s});
   auto secrets = *obfs::derive_obfs_secrets(server.endpoint());
   auto junk = secrets.junk_policy(10s);
   std::vector<Probe> probes = {{"over-threshold", testing::random_probe(junk.threshold_bytes + 1000), {}}};

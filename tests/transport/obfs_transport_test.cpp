@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "obfs_test_support.hpp"
+#include "echo_server.hpp"
 #include "transport/obfs/obfs_secrets.hpp"
 #include "wire/frame_codec.hpp"
 
@@ -12,13 +12,11 @@ namespace samizdat::transport {
 namespace {
 
 using namespace std::chrono_literals;
-using obfs_test::echo_round_trip;
-using obfs_test::ObfsEchoServer;
 
 class ObfsShapingModes : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ObfsShapingModes, RegisteredDeviceAndAnonymousClientsBothExchangeFrames) {
-  ObfsEchoServer server(GetParam());
+  EchoServer server({.scheme = "obfs", .shaping = GetParam()});
   auto device = std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::generate());
   std::vector<Bytes> payloads = {to_bytes("hello over obfs"), Bytes{},
                                  crypto::random_bytes(wire::kMaxFramePayload)};
@@ -37,7 +35,7 @@ TEST_P(ObfsShapingModes, RegisteredDeviceAndAnonymousClientsBothExchangeFrames) 
 // Handshake lengths vary per connection; 200 handshakes reach the longest records the
 // endpoint's distributions produce (a popcount-shaped first packet is the largest).
 TEST_P(ObfsShapingModes, EveryHandshakeLengthTheEndpointProducesCompletes) {
-  ObfsEchoServer server(GetParam());
+  EchoServer server({.scheme = "obfs", .shaping = GetParam()});
   for (int i = 0; i < 200; ++i) {
     auto status = echo_round_trip(server.endpoint(), nullptr, {to_bytes("ping")});
     ASSERT_TRUE(status.ok()) << "handshake " << i << ": " << status.error().describe();
@@ -48,7 +46,7 @@ TEST_P(ObfsShapingModes, EveryHandshakeLengthTheEndpointProducesCompletes) {
 INSTANTIATE_TEST_SUITE_P(EveryMode, ObfsShapingModes, ::testing::Values("", "none", "prefix", "popcount"));
 
 TEST(ObfsTransport, TheUriCarriesEverythingAClientNeeds) {
-  ObfsEchoServer server("popcount");
+  EchoServer server({.scheme = "obfs", .shaping = "popcount"});
   auto uri = server.endpoint().to_uri_with_keys();
   EXPECT_EQ(uri.rfind("obfs://127.0.0.1:", 0), 0u) << uri;
   auto parsed = parse_endpoint_uri(uri);
@@ -58,7 +56,7 @@ TEST(ObfsTransport, TheUriCarriesEverythingAClientNeeds) {
 }
 
 TEST(ObfsTransport, AWrongPskServerKeyOrShapingModeGetsNoAnswerAndFails) {
-  ObfsEchoServer server("", 1500ms);
+  EchoServer server({.scheme = "obfs", .handshake_timeout = 1500ms});
   std::vector<Endpoint> wrong(3, server.endpoint());
   wrong[0].psk[0] ^= 1;
   wrong[1].server_static[5] ^= 1;

@@ -18,8 +18,9 @@
 #include <thread>
 
 #include "crypto/secret.hpp"
+#include "echo_server.hpp"
 #include "transport/message_channel.hpp"
-#include "transport/tcp/noise_handshake.hpp"
+#include "transport/noise/noise_handshake.hpp"
 #include "transport/transport.hpp"
 #include "util/coro.hpp"
 #include "wire/frame_codec.hpp"
@@ -29,98 +30,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using asio::ip::tcp;
-
-// A listener on 127.0.0.1:0 on its own thread; every authenticated stream echoes frames.
-class EchoServer {
- public:
-  explicit EchoServer(std::chrono::milliseconds handshake_timeout = 10s) {
-    crypto::ensure_initialized();
-    key_ = std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::generate());
-    Endpoint bind;
-    bind.host = "127.0.0.1";
-    bind.port = 0;
-    crypto::fill_random(bind.psk);
-    ListenOptions options;
-    options.server_static = key_;
-    options.handshake_timeout = handshake_timeout;
-    auto listener = listen(io_.get_executor(), bind, std::move(options));
-    if (!listener.ok()) throw std::runtime_error(listener.error().describe());
-    listener_ = std::move(*listener);
-    listener_->start([this](std::unique_ptr<FrameStream> stream) {
-      {
-        std::lock_guard lock(mutex_);
-        peers_.push_back(stream->peer_static());
-        hashes_.push_back(to_bytes(stream->handshake_hash()));
-      }
-      auto executor = stream->get_executor();
-      asio::co_spawn(executor, echo(std::move(stream)), samizdat::log_escape("tcp_transport_test: echo"));
-    });
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~EchoServer() {
-    listener_->close();
-    work_.reset();
-    io_.stop();
-    thread_.join();
-  }
-
-  const Endpoint& endpoint() const { return listener_->local_endpoint(); }
-  const ListenerStats& stats() const { return listener_->stats(); }
-  std::vector<std::optional<crypto::X25519Public>> peers() {
-    std::lock_guard lock(mutex_);
-    return peers_;
-  }
-  std::vector<Bytes> hashes() {
-    std::lock_guard lock(mutex_);
-    return hashes_;
-  }
-
- private:
-  static asio::awaitable<void> echo(std::unique_ptr<FrameStream> stream) {
-    for (;;) {
-      auto frame = co_await stream->read_frame();
-      if (!frame.ok()) co_return;
-      if (!(co_await stream->write_frame(*frame)).ok()) co_return;
-    }
-  }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
-  std::shared_ptr<crypto::X25519KeyPair> key_;
-  std::unique_ptr<Listener> listener_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::vector<std::optional<crypto::X25519Public>> peers_;
-  std::vector<Bytes> hashes_;
-};
-
-// Runs one client coroutine to completion on a fresh io_context.
-template <class T>
-T run(std::function<asio::awaitable<T>(asio::any_io_executor)> body) {
-  asio::io_context io;
-  auto future = asio::co_spawn(io, body(io.get_executor()), asio::use_future);
-  io.run();
-  return future.get();
-}
-
-// Sends raw bytes on a plain socket and returns what came back before the server closed.
-// With stop_at_first_bytes, returns as soon as anything arrives (for a handshake that succeeds).
-Bytes send_raw_and_collect(const Endpoint& endpoint, ByteView bytes, bool stop_at_first_bytes = false) {
-  asio::io_context io;
-  tcp::socket socket(io);
-  socket.connect({asio::ip::make_address(endpoint.host), endpoint.port});
-  asio::write(socket, asio::buffer(bytes.data(), bytes.size()));
-  Bytes received;
-  std::array<std::uint8_t, 4096> buffer{};
-  for (;;) {
-    std::error_code ec;
-    auto n = socket.read_some(asio::buffer(buffer), ec);
-    received.insert(received.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
-    if (ec) break;  // eof or reset: the server closed
-    if (stop_at_first_bytes && !received.empty()) break;
-  }
-  return received;
-}
 
 TEST(TcpTransport, IkHandshakeAuthenticatesTheDeviceKeyAndCarriesFramesBothWays) {
   EchoServer server;
@@ -215,7 +124,7 @@ TEST(TcpTransport, WrongPskIsClosedWithoutAnyResponse) {
   wrong[0] ^= 1;
   auto hello = start_client_hello(endpoint.server_static, wrong, nullptr);
   ASSERT_TRUE(hello.ok());
-  EXPECT_TRUE(send_raw_and_collect(endpoint, hello->hello).empty());
+  EXPECT_TRUE(exchange_raw(endpoint, hello->hello).empty());
 
   auto bad = endpoint;
   bad.psk = wrong;
@@ -236,7 +145,7 @@ TEST(TcpTransport, WrongServerKeyIsClosedWithoutAnyResponse) {
   auto other = crypto::X25519KeyPair::generate();
   auto hello = start_client_hello(other.public_key, endpoint.psk, &device);
   ASSERT_TRUE(hello.ok());
-  EXPECT_TRUE(send_raw_and_collect(endpoint, hello->hello).empty());
+  EXPECT_TRUE(exchange_raw(endpoint, hello->hello).empty());
   EXPECT_EQ(server.stats().rejected.load(), 1u);
 }
 
@@ -257,7 +166,7 @@ TEST(TcpTransport, JunkOfAnyShapeIsRejectedTheSameWayAndOthersAreStillServed) {
   junk.push_back(flipped);
   junk[3].resize(2 + 0x60, 0xaa);
   for (const auto& bytes : junk) {
-    EXPECT_TRUE(send_raw_and_collect(endpoint, bytes).empty());
+    EXPECT_TRUE(exchange_raw(endpoint, bytes).empty());
   }
   EXPECT_EQ(server.stats().rejected.load(), junk.size());
   auto ok = run<bool>([&](asio::any_io_executor ex) -> asio::awaitable<bool> {
@@ -274,21 +183,21 @@ TEST(TcpTransport, ReplayedHandshakeIsTreatedLikeJunk) {
   auto device = crypto::X25519KeyPair::generate();
   auto hello = start_client_hello(endpoint.server_static, endpoint.psk, &device);
   ASSERT_TRUE(hello.ok());
-  EXPECT_FALSE(send_raw_and_collect(endpoint, hello->hello, true).empty());  // the real one is answered
-  EXPECT_TRUE(send_raw_and_collect(endpoint, hello->hello).empty());         // a replay is not
+  EXPECT_FALSE(exchange_raw(endpoint, hello->hello, 1).empty());  // the real one is answered
+  EXPECT_TRUE(exchange_raw(endpoint, hello->hello).empty());      // a replay is not
   EXPECT_EQ(server.stats().accepted.load(), 1u);
   EXPECT_EQ(server.stats().rejected.load(), 1u);
 }
 
 TEST(TcpTransport, TruncatedOrSilentHandshakeIsClosedWhenTheHandshakeTimeoutFires) {
-  EchoServer server(300ms);
+  EchoServer server({.handshake_timeout = 300ms});
   auto endpoint = server.endpoint();
   auto hello = start_client_hello(endpoint.server_static, endpoint.psk, nullptr);
   ASSERT_TRUE(hello.ok());
   Bytes truncated(hello->hello.begin(), hello->hello.begin() + 20);
   for (const Bytes& input : {truncated, Bytes{}}) {
     auto start = std::chrono::steady_clock::now();
-    EXPECT_TRUE(send_raw_and_collect(endpoint, input).empty());
+    EXPECT_TRUE(exchange_raw(endpoint, input).empty());
     auto waited = std::chrono::steady_clock::now() - start;
     EXPECT_GE(waited, 250ms);  // it waited for the rest of the handshake...
     EXPECT_LT(waited, 5s);     // ...and then gave up on its own

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "crypto/secret.hpp"
+#include "echo_server.hpp"
 #include "probe_suite.hpp"
 #include "transport/https/tls_stream.hpp"
 #include "transport/tls/tls_token.hpp"
@@ -36,82 +37,20 @@ using namespace std::chrono_literals;
 using asio::ip::tcp;
 namespace fs = std::filesystem;
 
-fs::path temp_dir() {
-  auto dir = fs::temp_directory_path() / ("sz-tls-test-" + std::to_string(::getpid()) + "-" +
-                                          std::to_string(crypto::random_uniform(1u << 30)));
-  fs::create_directories(dir);
-  return dir;
+// A tls listener with a self-signed certificate and the shipped cover site.
+EchoServerOptions tls_server() {
+  EchoServerOptions options;
+  options.scheme = "tls";
+  options.handshake_timeout = 5s;
+  options.certificate_name = "localhost";
+  options.cover_site = fs::path(SAMIZDAT_SOURCE_DIR) / "share" / "cover-site";
+  return options;
 }
 
-// A tls listener on 127.0.0.1:0 (self-signed certificate, the shipped cover site) on its
-// own thread; authenticated streams echo frames.
-class TlsEchoServer {
- public:
-  TlsEchoServer() {
-    crypto::ensure_initialized();
-    dir_ = temp_dir();
-    auto written = https::write_self_signed_certificate(dir_ / "tls.crt", dir_ / "tls.key", "localhost");
-    if (!written.ok()) throw std::runtime_error(written.error().describe());
-    key_ = std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::generate());
-    Endpoint bind;
-    bind.scheme = "tls";
-    bind.host = "127.0.0.1";
-    crypto::fill_random(bind.psk);
-    ListenOptions options;
-    options.server_static = key_;
-    options.handshake_timeout = 5s;
-    options.tls_certificate = dir_ / "tls.crt";
-    options.tls_private_key = dir_ / "tls.key";
-    options.cover_site = fs::path(SAMIZDAT_SOURCE_DIR) / "share" / "cover-site";
-    auto listener = make_tls_transport()->listen(io_.get_executor(), bind, std::move(options));
-    if (!listener.ok()) throw std::runtime_error(listener.error().describe());
-    listener_ = std::move(*listener);
-    listener_->start([this](std::unique_ptr<FrameStream> stream) {
-      peer_static_ = stream->peer_static();
-      auto executor = stream->get_executor();
-      asio::co_spawn(executor, echo(std::move(stream)), samizdat::log_escape("tls_transport_test: echo"));
-    });
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~TlsEchoServer() {
-    listener_->close();
-    work_.reset();
-    io_.stop();
-    thread_.join();
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  const Endpoint& endpoint() const { return listener_->local_endpoint(); }
-  const ListenerStats& stats() const { return listener_->stats(); }
-  std::optional<crypto::X25519Public> peer_static() const { return peer_static_; }
-
- private:
-  static asio::awaitable<void> echo(std::unique_ptr<FrameStream> stream) {
-    for (;;) {
-      auto frame = co_await stream->read_frame();
-      if (!frame.ok()) co_return;
-      ByteView bytes = *frame;
-      auto written = co_await stream->write_frame(bytes);
-      if (!written.ok()) co_return;
-    }
-  }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
-  fs::path dir_;
-  std::shared_ptr<crypto::X25519KeyPair> key_;
-  std::unique_ptr<Listener> listener_;
-  std::thread thread_;
-  std::optional<crypto::X25519Public> peer_static_;
-};
-
-template <class T>
-T run(std::function<asio::awaitable<T>(asio::any_io_executor)> body) {
-  asio::io_context io;
-  auto future = asio::co_spawn(io, body(io.get_executor()), asio::use_future);
-  io.run_for(30s);
-  return future.get();
+// The device key the last authenticated stream proved (nullopt: anonymous, or none yet).
+std::optional<crypto::X25519Public> last_peer(EchoServer& server) {
+  auto peers = server.peers();
+  return peers.empty() ? std::nullopt : peers.back();
 }
 
 // A plain TLS client session (what a browser or prober opens).
@@ -194,7 +133,7 @@ std::string upgrade_request(const std::string& cookie) {
 }
 
 TEST(TlsTransport, DeviceKeyDialGetsAnAuthenticatedStreamInsideTls) {
-  TlsEchoServer server;
+  EchoServer server(tls_server());
   auto device = std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::generate());
   auto endpoint = server.endpoint();
   auto ok = run<bool>([&](asio::any_io_executor ex) -> asio::awaitable<bool> {
@@ -214,13 +153,13 @@ TEST(TlsTransport, DeviceKeyDialGetsAnAuthenticatedStreamInsideTls) {
     co_return true;
   });
   EXPECT_TRUE(ok);
-  ASSERT_TRUE(server.peer_static().has_value());
-  EXPECT_EQ(*server.peer_static(), device->public_key);
+  ASSERT_TRUE(last_peer(server).has_value());
+  EXPECT_EQ(*last_peer(server), device->public_key);
   EXPECT_EQ(server.stats().accepted.load(), 1u);
 }
 
 TEST(TlsTransport, AnonymousDialThroughTheRegistryWorks) {
-  TlsEchoServer server;
+  EchoServer server(tls_server());
   auto endpoint = server.endpoint();
   auto uri = endpoint.to_uri_with_keys();
   ASSERT_EQ(uri.rfind("tls://127.0.0.1:", 0), 0u) << uri;
@@ -237,11 +176,11 @@ TEST(TlsTransport, AnonymousDialThroughTheRegistryWorks) {
     co_return written.ok() && echoed.ok() && *echoed == payload;
   });
   EXPECT_TRUE(ok);
-  EXPECT_FALSE(server.peer_static().has_value());
+  EXPECT_FALSE(last_peer(server).has_value());
 }
 
 TEST(TlsTransport, WrongPskFailsTheDialAndTheServerOnlyShowsItsWebsite) {
-  TlsEchoServer server;
+  EchoServer server(tls_server());
   auto endpoint = server.endpoint();
   endpoint.psk[0] ^= 1;
   auto code = run<Errc>([&](asio::any_io_executor ex) -> asio::awaitable<Errc> {
@@ -255,7 +194,7 @@ TEST(TlsTransport, WrongPskFailsTheDialAndTheServerOnlyShowsItsWebsite) {
 }
 
 TEST(TlsTransport, VisitorsGetTheCoverSiteWithNginxHeadersAnd404OnOneKeptAliveConnection) {
-  TlsEchoServer server;
+  EchoServer server(tls_server());
   auto endpoint = server.endpoint();
   auto answers =
       run<std::vector<HttpAnswer>>([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<HttpAnswer>> {
@@ -292,7 +231,7 @@ TEST(TlsTransport, VisitorsGetTheCoverSiteWithNginxHeadersAnd404OnOneKeptAliveCo
 }
 
 TEST(TlsTransport, StaleMissingOrForeignTokensGetExactlyTheVisitorAnswer) {
-  TlsEchoServer server;
+  EchoServer server(tls_server());
   auto endpoint = server.endpoint();
   auto key = tls::derive_token_key(endpoint.psk);
   auto heads =
@@ -327,23 +266,12 @@ TEST(TlsTransport, StaleMissingOrForeignTokensGetExactlyTheVisitorAnswer) {
 }
 
 TEST(TlsTransport, NonTlsJunkIsClosedWithoutAnHttpAnswer) {
-  TlsEchoServer server;
+  EchoServer server(tls_server());
   auto endpoint = server.endpoint();
   for (std::size_t size : {1u, 7u, 50u, 221u, 3000u}) {
-    asio::io_context io;
-    tcp::socket socket(io);
-    socket.connect({asio::ip::make_address(endpoint.host), endpoint.port});
     Bytes junk = crypto::random_bytes(size);
     junk[0] = 0x07;  // neither a TLS handshake record nor an HTTP method
-    asio::write(socket, asio::buffer(junk));
-    Bytes received;
-    std::array<std::uint8_t, 4096> buffer{};
-    for (;;) {
-      std::error_code ec;
-      auto n = socket.read_some(asio::buffer(buffer), ec);
-      received.insert(received.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
-      if (ec) break;
-    }
+    auto received = exchange_raw(endpoint, junk);
     // Nothing, or a TLS alert record: never HTTP, never a handshake.
     if (!received.empty()) EXPECT_EQ(received[0], 0x15) << size;
   }
@@ -351,7 +279,7 @@ TEST(TlsTransport, NonTlsJunkIsClosedWithoutAnHttpAnswer) {
 }
 
 TEST(TlsTransport, PlainHttpOnTheTlsPortGetsNginxsAnswer) {
-  TlsEchoServer server;
+  EchoServer server(tls_server());
   auto endpoint = server.endpoint();
   asio::io_context io;
   tcp::socket socket(io);
@@ -374,7 +302,7 @@ TEST(TlsTransport, PlainHttpOnTheTlsPortGetsNginxsAnswer) {
 
 TEST(TlsTransport, CurlSeesAnOrdinaryWebsite) {
   if (std::system("command -v curl > /dev/null 2>&1") != 0) GTEST_SKIP() << "curl is not installed";
-  TlsEchoServer server;
+  EchoServer server(tls_server());
   auto base = "https://127.0.0.1:" + std::to_string(server.endpoint().port);
   auto capture = [](const std::string& command) {
     std::string out;
@@ -570,7 +498,7 @@ namespace {
 // nginx's 400 page, TLS ClientHellos get OpenSSL's answer (a replayed or byte-changed
 // Samizdat ClientHello a fresh handshake), and other junk is closed with at most an alert.
 TEST(TlsProbes, EveryProbeGetsWhatAnNginxTlsPortGives) {
-  TlsEchoServer server;
+  EchoServer server(tls_server());
   auto probes = testing::standard_probes();
   probes.push_back({"replay-client-hello", capture_client_hello("127.0.0.1", "www.example.org"), {}});
   probes.push_back({"changed-client-hello", testing::change_one_byte(probes.back().first, 60), {}});

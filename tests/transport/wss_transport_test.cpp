@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "crypto/secret.hpp"
+#include "echo_server.hpp"
 #include "transport/https/tls_stream.hpp"
 #include "transport/wss/websocket_frame.hpp"
 #include "transport/wss/websocket_handshake.hpp"
@@ -32,82 +33,14 @@ using namespace std::chrono_literals;
 using asio::ip::tcp;
 namespace fs = std::filesystem;
 
-fs::path temp_dir() {
-  auto dir = fs::temp_directory_path() / ("wss-test-" + hex_encode(crypto::random_bytes(6)));
-  fs::create_directories(dir);
-  return dir;
-}
-
-// A wss (or ws) listener on 127.0.0.1:0 on its own thread; authenticated streams echo frames.
-class EchoServer {
- public:
-  explicit EchoServer(bool tls)
-      : transport_(tls ? make_wss_transport() : make_ws_transport()), dir_(temp_dir()) {
-    crypto::ensure_initialized();
-    key_ = std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::generate());
-    Endpoint bind;
-    bind.scheme = tls ? "wss" : "ws";
-    bind.host = "127.0.0.1";
-    bind.path = "/s3cret-path";
-    crypto::fill_random(bind.psk);
-    ListenOptions options;
-    options.server_static = key_;
-    options.handshake_timeout = 3s;
-    if (tls) {
-      options.tls_certificate = dir_ / "cert.pem";
-      options.tls_private_key = dir_ / "key.pem";
-      auto written = https::write_self_signed_certificate(options.tls_certificate, options.tls_private_key,
-                                                          "hidden.example");
-      if (!written.ok()) throw std::runtime_error(written.error().describe());
-    }
-    auto listener = transport_->listen(io_.get_executor(), bind, std::move(options));
-    if (!listener.ok()) throw std::runtime_error(listener.error().describe());
-    listener_ = std::move(*listener);
-    listener_->start([](std::unique_ptr<FrameStream> stream) {
-      auto executor = stream->get_executor();
-      asio::co_spawn(executor, echo(std::move(stream)), samizdat::log_escape("wss_transport_test: echo"));
-    });
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~EchoServer() {
-    listener_->close();
-    work_.reset();
-    io_.stop();
-    thread_.join();
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  Transport& transport() { return *transport_; }
-  const Endpoint& endpoint() const { return listener_->local_endpoint(); }
-  const ListenerStats& stats() const { return listener_->stats(); }
-
- private:
-  static asio::awaitable<void> echo(std::unique_ptr<FrameStream> stream) {
-    for (;;) {
-      auto frame = co_await stream->read_frame();
-      if (!frame.ok()) co_return;
-      ByteView payload = *frame;
-      auto written = co_await stream->write_frame(payload);
-      if (!written.ok()) co_return;
-    }
-  }
-
-  std::shared_ptr<Transport> transport_;
-  fs::path dir_;
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
-  std::shared_ptr<crypto::X25519KeyPair> key_;
-  std::unique_ptr<Listener> listener_;
-  std::thread thread_;
-};
-
-template <class T>
-T run(std::function<asio::awaitable<T>(asio::any_io_executor)> body) {
-  asio::io_context io;
-  auto future = asio::co_spawn(io, body(io.get_executor()), asio::use_future);
-  io.run();
-  return future.get();
+// A wss (or ws, behind a proxy) listener on the secret path "/s3cret-path".
+EchoServerOptions websocket_server(bool tls) {
+  EchoServerOptions options;
+  options.scheme = tls ? "wss" : "ws";
+  options.path = "/s3cret-path";
+  options.handshake_timeout = 3s;
+  if (tls) options.certificate_name = "hidden.example";
+  return options;
 }
 
 // Dials, sends `count` frames of `size` bytes, and checks each echo. Returns the error text or "".
@@ -128,24 +61,6 @@ std::string dial_and_echo(Transport& transport, Endpoint endpoint, int count, st
     }
     co_return "";
   });
-}
-
-// A plain-TCP HTTP conversation with a ws listener: sends `bytes`, returns everything
-// received until the server closes or `stop_after` bytes arrived.
-Bytes converse(const Endpoint& endpoint, ByteView bytes, std::size_t stop_after = SIZE_MAX) {
-  asio::io_context io;
-  tcp::socket socket(io);
-  socket.connect({asio::ip::make_address(endpoint.host), endpoint.port});
-  asio::write(socket, asio::buffer(bytes.data(), bytes.size()));
-  Bytes received;
-  std::array<std::uint8_t, 4096> buffer{};
-  while (received.size() < stop_after) {
-    std::error_code ec;
-    auto n = socket.read_some(asio::buffer(buffer), ec);
-    received.insert(received.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
-    if (ec) break;
-  }
-  return received;
 }
 
 // The first HTTP response to `request` (head and Content-Length body), without waiting
@@ -189,7 +104,7 @@ std::string upgrade_request(std::string_view path) {
 }
 
 TEST(WssTransport, DialsOverTlsAndEchoesFrames) {
-  EchoServer server(/*tls=*/true);
+  EchoServer server(websocket_server(true));
   auto endpoint = server.endpoint();
   endpoint.sni = "front.example";
   endpoint.host_header = "hidden.example";
@@ -199,12 +114,12 @@ TEST(WssTransport, DialsOverTlsAndEchoesFrames) {
 }
 
 TEST(WssTransport, DialsWithoutTlsBehindAProxyAndEchoesFrames) {
-  EchoServer server(/*tls=*/false);
+  EchoServer server(websocket_server(false));
   EXPECT_EQ(dial_and_echo(server.transport(), server.endpoint(), 20, 1000), "");
 }
 
 TEST(WssTransport, AWrongPskInsideTheWebSocketIsClosedLikeJunk) {
-  EchoServer server(true);
+  EchoServer server(websocket_server(true));
   auto endpoint = server.endpoint();
   endpoint.psk[0] ^= 1;
   auto error = dial_and_echo(server.transport(), endpoint, 1, 10);
@@ -213,7 +128,7 @@ TEST(WssTransport, AWrongPskInsideTheWebSocketIsClosedLikeJunk) {
 }
 
 TEST(WssTransport, AWrongPathIsAnsweredByTheCoverSite) {
-  EchoServer server(true);
+  EchoServer server(websocket_server(true));
   auto endpoint = server.endpoint();
   endpoint.path = "/guess";
   auto error = dial_and_echo(server.transport(), endpoint, 1, 10);
@@ -221,11 +136,11 @@ TEST(WssTransport, AWrongPathIsAnsweredByTheCoverSite) {
 }
 
 TEST(WssTransport, TheSecretPathWithoutAnUpgradeLooksLikeAnyMissingPage) {
-  EchoServer server(false);
+  EchoServer server(websocket_server(false));
   auto secret =
-      without_date(std::string(as_chars(converse(server.endpoint(), as_bytes(get("/s3cret-path"))))));
+      without_date(std::string(as_chars(exchange_raw(server.endpoint(), as_bytes(get("/s3cret-path"))))));
   auto other =
-      without_date(std::string(as_chars(converse(server.endpoint(), as_bytes(get("/s3cret-patH"))))));
+      without_date(std::string(as_chars(exchange_raw(server.endpoint(), as_bytes(get("/s3cret-patH"))))));
   EXPECT_EQ(secret.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << secret;
   EXPECT_EQ(secret, other);
   // A wrong WebSocket version on the secret path: the same 404.
@@ -234,14 +149,14 @@ TEST(WssTransport, TheSecretPathWithoutAnUpgradeLooksLikeAnyMissingPage) {
   auto versioned = without_date(first_response(server.endpoint(), bad_version));
   EXPECT_EQ(versioned.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << versioned;
   // The site root is the welcome page; junk gets a 400.
-  auto root = std::string(as_chars(converse(server.endpoint(), as_bytes(get("/")))));
+  auto root = std::string(as_chars(exchange_raw(server.endpoint(), as_bytes(get("/")))));
   EXPECT_EQ(root.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << root;
-  auto junk = std::string(as_chars(converse(server.endpoint(), as_bytes("\x16\x03\x01 junk\r\n\r\n"))));
+  auto junk = std::string(as_chars(exchange_raw(server.endpoint(), as_bytes("\x16\x03\x01 junk\r\n\r\n"))));
   EXPECT_EQ(junk.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << junk;
 }
 
 TEST(WssTransport, ServesTheCoverSiteOverTlsToAnHttpsVisitor) {
-  EchoServer server(true);
+  EchoServer server(websocket_server(true));
   auto response = run<std::string>([&](asio::any_io_executor executor) -> asio::awaitable<std::string> {
     tcp::socket socket(executor);
     auto endpoint = server.endpoint();
@@ -269,7 +184,7 @@ TEST(WssTransport, ServesTheCoverSiteOverTlsToAnHttpsVisitor) {
 }
 
 TEST(WssTransport, AnswersAPingAfterTheUpgradeWithAPong) {
-  EchoServer server(false);
+  EchoServer server(websocket_server(false));
   Bytes wire = to_bytes(upgrade_request("/s3cret-path"));
   const std::uint8_t mask[4] = {1, 2, 3, 4};
   ws::append_frame(wire, ws::Opcode::ping, true, as_bytes("are you there"), mask);
@@ -281,7 +196,7 @@ TEST(WssTransport, AnswersAPingAfterTheUpgradeWithAPong) {
   std::string head =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
-  auto reply = converse(server.endpoint(), wire, head.size() + pong.size());
+  auto reply = exchange_raw(server.endpoint(), wire, head.size() + pong.size());
   std::string text(as_chars(reply));
   EXPECT_EQ(text.rfind(expected_head, 0), 0u) << text;
   ASSERT_EQ(reply.size(), head.size() + pong.size()) << text;
@@ -290,12 +205,12 @@ TEST(WssTransport, AnswersAPingAfterTheUpgradeWithAPong) {
 }
 
 TEST(WssTransport, AnOversizedFrameAfterTheUpgradeGetsClose1009) {
-  EchoServer server(false);
+  EchoServer server(websocket_server(false));
   Bytes wire = to_bytes(upgrade_request("/s3cret-path"));
   // The header of a masked 2 MiB binary frame, with no payload.
   const std::uint8_t header[] = {0x82, 0xFF, 0, 0, 0, 0, 0, 0x20, 0, 0, 1, 2, 3, 4};
   wire.insert(wire.end(), std::begin(header), std::end(header));
-  auto reply = converse(server.endpoint(), wire);
+  auto reply = exchange_raw(server.endpoint(), wire);
   std::string text(as_chars(reply));
   auto end = text.find("\r\n\r\n");
   ASSERT_NE(end, std::string::npos) << text;
@@ -309,11 +224,11 @@ TEST(WssTransport, AnOversizedFrameAfterTheUpgradeGetsClose1009) {
 }
 
 TEST(WssTransport, JunkInsideTheWebSocketIsClosed) {
-  EchoServer server(false);
+  EchoServer server(websocket_server(false));
   Bytes wire = to_bytes(upgrade_request("/s3cret-path"));
   auto junk = crypto::random_bytes(300);
   ws::append_frame(wire, ws::Opcode::binary, true, junk, true);
-  auto reply = converse(server.endpoint(), wire);  // returns once the server closes
+  auto reply = exchange_raw(server.endpoint(), wire);  // returns once the server closes
   std::string text(as_chars(reply));
   EXPECT_EQ(text.rfind("HTTP/1.1 101", 0), 0u);
   // Nothing but the 101 head came back.

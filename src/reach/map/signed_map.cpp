@@ -1,10 +1,9 @@
 #include "reach/map/signed_map.hpp"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <cctype>
 
+#include "crypto/keyed_hash.hpp"
 #include "reach/map/map_body_codec.hpp"
 #include "samizdat/map.pb.h"
 #include "util/encoding.hpp"
@@ -165,10 +164,7 @@ Result<NetworkMap> decode_map_draft(ByteView bytes) {
 }
 
 MapDigest map_digest(ByteView signed_map_bytes) {
-  MapDigest digest{};
-  crypto_generichash_blake2b(digest.data(), digest.size(), signed_map_bytes.data(), signed_map_bytes.size(),
-                             nullptr, 0);
-  return digest;
+  return crypto::blake2b<std::tuple_size_v<MapDigest>>({}, {signed_map_bytes});
 }
 
 Result<Bytes> sign_map(const NetworkMap& map, const SigningKeyCertificate& certificate,

@@ -5,11 +5,11 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
-#include <asio/steady_timer.hpp>
 #include <future>
 #include <unordered_set>
 
 #include "samizdat/session.pb.h"
+#include "transport/deadline.hpp"
 #include "transport/message_channel.hpp"
 #include "transport/relay/relay_dial.hpp"
 #include "util/coro.hpp"
@@ -28,33 +28,6 @@ struct Pair {
     if (client) client->close();
     if (upstream) upstream->close();
   }
-};
-
-// Closes `stream` if `timeout` passes before the returned guard is destroyed.
-class Deadline {
- public:
-  Deadline(transport::FrameStream& stream, std::chrono::milliseconds timeout)
-      : timer_(stream.get_executor()) {
-    timer_.expires_after(timeout);
-    auto alive = alive_;
-    auto fired = fired_;
-    auto* target = &stream;
-    timer_.async_wait([alive, fired, target](std::error_code ec) {
-      if (ec || !*alive) return;
-      *fired = true;
-      target->close();
-    });
-  }
-  ~Deadline() {
-    *alive_ = false;
-    timer_.cancel();
-  }
-  bool fired() const { return *fired_; }
-
- private:
-  asio::steady_timer timer_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::shared_ptr<bool> fired_ = std::make_shared<bool>(false);
 };
 
 Bytes failure_answer(std::string_view reason) {
@@ -128,7 +101,7 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
     Bytes serialized = wire::serialize_message(request);
     auto sent = channel.send_message(serialized);
     if (!sent.ok()) co_return sent;
-    Deadline deadline(upstream, timeout);
+    transport::Deadline deadline(upstream, transport::deadline_after(timeout));
     auto reply_bytes = co_await channel.read_message();
     if (!reply_bytes.ok()) {
       if (deadline.fired())
@@ -148,7 +121,7 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
     auto& client = *pair->client;
     Result<Bytes> request = make_error(Errc::timeout, "");
     {
-      Deadline deadline(client, self->options.timeout);
+      transport::Deadline deadline(client, transport::deadline_after(self->options.timeout));
       request = co_await client.read_frame();
     }
     if (!request.ok() || !equal_constant_time(*request, as_bytes(transport::kRelayConnectRequest))) {

@@ -1,11 +1,10 @@
 #include "transport/https/http_server.hpp"
 
-#include "transport/stream/stream_deadline.hpp"
+#include "transport/deadline.hpp"
+#include "transport/https/read_http_head.hpp"
 
 namespace samizdat::transport::https {
 namespace {
-
-constexpr std::size_t kReadChunk = 4096;
 
 bool has_body(const ws::HttpHead& request) {
   if (request.header("Transfer-Encoding")) return true;
@@ -20,34 +19,21 @@ asio::awaitable<Result<InterceptedRequest>> serve_cover_site_until(
     const std::function<bool(const ws::HttpHead&)>& intercept, const HttpServeOptions& options) {
   Bytes buffer;
   for (std::size_t served = 0; served < options.max_requests; ++served) {
-    StreamDeadline deadline(*stream, served == 0 ? options.header_timeout : options.keepalive_timeout);
-    std::size_t head_length = 0;
-    for (;;) {
-      auto end = ws::find_head_end(buffer);
-      if (!end.ok()) {
+    Deadline deadline(*stream,
+                      deadline_after(served == 0 ? options.header_timeout : options.keepalive_timeout));
+    auto head_length = co_await read_http_head(*stream, buffer);
+    if (!head_length.ok()) {
+      if (head_length.error().code == Errc::limit_exceeded) {
         // nginx answers an oversized head with 400 as well.
         auto response = site.bad_request();
         ByteView bytes = response.bytes;
         co_await stream->write(bytes);
-        stream->close();
-        co_return std::move(end).error();
       }
-      if (end->has_value()) {
-        head_length = **end;
-        break;
-      }
-      std::size_t old_size = buffer.size();
-      buffer.resize(old_size + kReadChunk);
-      std::span<std::uint8_t> target(buffer.data() + old_size, kReadChunk);
-      auto n = co_await stream->read_some(target);
-      if (!n.ok()) {
-        stream->close();
-        if (deadline.fired()) co_return make_error(Errc::timeout, "no HTTP request arrived in time");
-        co_return std::move(n).error();
-      }
-      buffer.resize(old_size + *n);
+      stream->close();
+      if (deadline.fired()) co_return make_error(Errc::timeout, "no HTTP request arrived in time");
+      co_return std::move(head_length).error();
     }
-    ByteView head_bytes(buffer.data(), head_length);
+    ByteView head_bytes(buffer.data(), *head_length);
     auto request = ws::parse_request_head(head_bytes);
     if (!request.ok()) {
       auto response = site.bad_request();
@@ -56,7 +42,7 @@ asio::awaitable<Result<InterceptedRequest>> serve_cover_site_until(
       stream->close();
       co_return std::move(request).error();
     }
-    Bytes rest(buffer.begin() + static_cast<std::ptrdiff_t>(head_length), buffer.end());
+    Bytes rest(buffer.begin() + static_cast<std::ptrdiff_t>(*head_length), buffer.end());
     if (intercept(*request)) {
       InterceptedRequest intercepted{std::move(stream), std::move(*request), std::move(rest)};
       co_return intercepted;

@@ -1,10 +1,10 @@
 #include "transport/obfs/obfs_handshake.hpp"
 
-#include <sodium.h>
-
+#include "crypto/chacha20.hpp"
+#include "crypto/keyed_hash.hpp"
 #include "crypto/secret.hpp"
+#include "transport/noise/noise_handshake.hpp"
 #include "transport/obfs/obfs_shaping.hpp"
-#include "transport/tcp/tcp_transport.hpp"
 
 namespace samizdat::transport::obfs {
 namespace noise = crypto::noise;
@@ -36,7 +36,7 @@ std::uint16_t length_mask(const Key& key, std::uint64_t counter) {
   std::array<std::uint8_t, 8> nonce{};
   put_u64_be(nonce.data(), counter);
   std::array<std::uint8_t, 2> mask{};
-  crypto_stream_chacha20(mask.data(), mask.size(), nonce.data(), key.data());
+  crypto::chacha20_keystream(mask, nonce, key);
   return get_u16_be(mask.data());
 }
 
@@ -66,10 +66,8 @@ Bytes seal_record(const Key& mask_key, const Key& key, std::uint64_t counter, By
   put_u16_be(out.data(),
              static_cast<std::uint16_t>((plain_size + kRecordTag) ^ length_mask(mask_key, counter)));
   auto nonce = aead_nonce(counter);
-  unsigned long long sealed = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out.data() + 2, &sealed, plain.data(), plain.size(), nullptr, 0,
-                                            nullptr, nonce.data(), key.data());
-  sodium_memzero(plain.data(), plain.size());
+  crypto::chacha20poly1305_seal(MutableByteView(out).subspan(2), plain, nonce, key);
+  crypto::wipe(plain);
   return out;
 }
 
@@ -83,38 +81,22 @@ std::optional<std::size_t> record_size(const Key& mask_key, std::uint64_t counte
 std::optional<Bytes> open_record(const Key& key, std::uint64_t counter, ByteView sealed) {
   Bytes plain(sealed.size() - kRecordTag);
   auto nonce = aead_nonce(counter);
-  unsigned long long opened = 0;
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(plain.data(), &opened, nullptr, sealed.data(), sealed.size(),
-                                                nullptr, 0, nonce.data(), key.data()) != 0) {
-    return std::nullopt;
-  }
+  if (!crypto::chacha20poly1305_open(plain, sealed, nonce, key)) return std::nullopt;
   std::size_t length = get_u16_be(plain.data());
   if (length > plain.size() - 2) return std::nullopt;
   return Bytes(plain.begin() + 2, plain.begin() + 2 + static_cast<std::ptrdiff_t>(length));
 }
 
 Key confirmation(const Key& liveness, ByteView salt) {
-  Key out{};
-  crypto_generichash_blake2b_state state;
-  crypto_generichash_blake2b_init(&state, liveness.data(), liveness.size(), out.size());
-  crypto_generichash_blake2b_update(&state, reinterpret_cast<const std::uint8_t*>(kConfirmLabel.data()),
-                                    kConfirmLabel.size());
-  crypto_generichash_blake2b_update(&state, salt.data(), salt.size());
-  crypto_generichash_blake2b_final(&state, out.data(), out.size());
-  return out;
+  return crypto::blake2b<32>(liveness, {as_bytes(kConfirmLabel), salt});
 }
 
 Result<noise::HandshakeState> make_noise(Pattern pattern, noise::Role role, const Psk& psk,
                                          std::optional<crypto::X25519KeyPair> local_static,
                                          std::optional<crypto::X25519Public> remote_static) {
-  noise::HandshakeOptions options;
-  options.protocol_name = std::string(pattern == Pattern::ik_psk2 ? kNoiseIK : kNoiseNK);
-  options.role = role;
-  options.prologue = to_bytes(kObfsPrologue);
-  options.local_static = std::move(local_static);
-  options.remote_static = remote_static;
-  options.psks.emplace_back(ByteView(psk));
-  return noise::HandshakeState::create(std::move(options));
+  auto noise_pattern = pattern == Pattern::ik_psk2 ? HandshakePattern::ik_psk2 : HandshakePattern::nk_psk2;
+  return make_handshake_state(noise_pattern, kObfsPrologue, role, psk, std::move(local_static),
+                              remote_static);
 }
 
 }  // namespace
@@ -152,7 +134,7 @@ std::size_t ServerHandshake::wanted() const {
 Status ServerHandshake::fail(Errc code, std::string message) {
   phase_ = Phase::failed;
   noise_.reset();
-  sodium_memzero(liveness_.data(), liveness_.size());
+  crypto::wipe(liveness_);
   return make_error(code, std::move(message));
 }
 
@@ -322,7 +304,7 @@ Result<ClientHandshake> ClientHandshake::start(const ObfsSecrets& secrets,
   Key live{};
   std::copy(liveness.view().begin(), liveness.view().end(), live.begin());
   auto confirm = confirmation(live, handshake.salt_);
-  sodium_memzero(live.data(), live.size());
+  crypto::wipe(live);
   handshake.second_ = seal_record(mask, key, 1, confirm, secrets.confirm_padding);
   return handshake;
 }

@@ -1,10 +1,11 @@
 #include "transport/obfs/obfs_secrets.hpp"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <bit>
 #include <vector>
+
+#include "crypto/chacha20.hpp"
+#include "crypto/keyed_hash.hpp"
 
 namespace samizdat::transport::obfs {
 namespace {
@@ -19,8 +20,8 @@ class SeededWords {
     if (used_ == block_.size()) {
       std::array<std::uint8_t, 8> nonce{};
       put_u64_be(nonce.data(), counter_++);
-      crypto_stream_chacha20(reinterpret_cast<std::uint8_t*>(block_.data()), sizeof(block_), nonce.data(),
-                             key_.data());
+      crypto::chacha20_keystream(
+          MutableByteView(reinterpret_cast<std::uint8_t*>(block_.data()), sizeof(block_)), nonce, key_);
       used_ = 0;
     }
     return block_[used_++];
@@ -73,28 +74,14 @@ JunkPolicy ObfsSecrets::junk_policy(std::chrono::milliseconds handshake_timeout)
 }
 
 Key ObfsSecrets::subkey(std::string_view label, ByteView a, ByteView b) const {
-  crypto_generichash_blake2b_state state;
-  crypto_generichash_blake2b_init(&state, root.data(), root.size(), 32);
-  crypto_generichash_blake2b_update(&state, reinterpret_cast<const std::uint8_t*>(label.data()),
-                                    label.size());
-  std::uint8_t separator = 0;
-  crypto_generichash_blake2b_update(&state, &separator, 1);
-  crypto_generichash_blake2b_update(&state, a.data(), a.size());
-  crypto_generichash_blake2b_update(&state, b.data(), b.size());
-  Key out{};
-  crypto_generichash_blake2b_final(&state, out.data(), out.size());
-  return out;
+  const std::uint8_t separator = 0;
+  return crypto::blake2b<32>(root, {as_bytes(label), ByteView(&separator, 1), a, b});
 }
 
 Result<ObfsSecrets> derive_obfs_secrets(const Endpoint& endpoint) {
   ObfsSecrets secrets;
   secrets.shaping = SZ_TRY(parse_shaping(endpoint.shaping));
-  crypto_generichash_blake2b_state state;
-  crypto_generichash_blake2b_init(&state, endpoint.psk.data(), endpoint.psk.size(), 32);
-  crypto_generichash_blake2b_update(&state, reinterpret_cast<const std::uint8_t*>(kRootLabel.data()),
-                                    kRootLabel.size());
-  crypto_generichash_blake2b_update(&state, endpoint.server_static.data(), endpoint.server_static.size());
-  crypto_generichash_blake2b_final(&state, secrets.root.data(), secrets.root.size());
+  secrets.root = crypto::blake2b<32>(endpoint.psk, {as_bytes(kRootLabel), endpoint.server_static});
 
   // Record sizes: the smallest target of each still leaves room for its content, the
   // largest keeps the shaped first packet (popcount expands it by 4/3) inside one

@@ -1,7 +1,6 @@
 #include "transport/relay/relay_dial.hpp"
 
-#include <asio/steady_timer.hpp>
-
+#include "transport/deadline.hpp"
 #include "transport/relay/tunnel_stream.hpp"
 
 namespace samizdat::transport {
@@ -9,20 +8,10 @@ namespace {
 
 // Reads the relay's one-frame answer within `timeout` (closing the stream on expiry).
 asio::awaitable<Result<Bytes>> read_answer(FrameStream& outer, std::chrono::milliseconds timeout) {
-  asio::steady_timer timer(outer.get_executor());
-  timer.expires_after(timeout);
-  auto alive = std::make_shared<bool>(true);
-  auto fired = std::make_shared<bool>(false);
-  FrameStream* target = &outer;
-  timer.async_wait([alive, fired, target](std::error_code ec) {
-    if (ec || !*alive) return;
-    *fired = true;
-    target->close();
-  });
+  Deadline deadline(outer, deadline_after(timeout));
   auto answer = co_await outer.read_frame();
-  *alive = false;
-  timer.cancel();
-  if (!answer.ok() && *fired) co_return make_error(Errc::timeout, "the relay did not answer in time");
+  if (!answer.ok() && deadline.fired())
+    co_return make_error(Errc::timeout, "the relay did not answer in time");
   co_return answer;
 }
 

@@ -1,10 +1,9 @@
 #include "transport/relay/relay_link.hpp"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <cctype>
 
+#include "crypto/keyed_hash.hpp"
 #include "util/encoding.hpp"
 
 namespace samizdat::transport {
@@ -17,13 +16,7 @@ constexpr std::size_t kMaxText = 8192;
 constexpr std::size_t kMaxUri = 2048;
 
 std::array<std::uint8_t, kChecksumSize> checksum(ByteView body) {
-  crypto_generichash_blake2b_state state;
-  crypto_generichash_blake2b_init(&state, nullptr, 0, 32);
-  crypto_generichash_blake2b_update(&state, reinterpret_cast<const std::uint8_t*>(kChecksumLabel.data()),
-                                    kChecksumLabel.size());
-  crypto_generichash_blake2b_update(&state, body.data(), body.size());
-  std::array<std::uint8_t, 32> digest{};
-  crypto_generichash_blake2b_final(&state, digest.data(), digest.size());
+  auto digest = crypto::blake2b<32>({}, {as_bytes(kChecksumLabel), body});
   std::array<std::uint8_t, kChecksumSize> out{};
   std::copy_n(digest.begin(), kChecksumSize, out.begin());
   return out;

@@ -1,42 +1,11 @@
 #include "transport/relay/tunnel_stream.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
-
-#include "transport/tcp/noise_handshake.hpp"
-#include "transport/tcp/tcp_transport.hpp"
+#include "transport/deadline.hpp"
+#include "transport/noise/noise_handshake.hpp"
 #include "util/coro.hpp"
 
 namespace samizdat::transport {
 namespace {
-
-// Closes the outer stream when the deadline passes, which fails any pending read.
-class TunnelDeadline {
- public:
-  TunnelDeadline(FrameStream& stream, std::chrono::milliseconds timeout)
-      : timer_(stream.get_executor()), alive_(std::make_shared<bool>(true)) {
-    timer_.expires_after(timeout);
-    auto alive = alive_;
-    auto fired = fired_;
-    FrameStream* target = &stream;
-    timer_.async_wait([alive, fired, target](std::error_code ec) {
-      if (ec || !*alive) return;
-      *fired = true;
-      target->close();
-    });
-  }
-  ~TunnelDeadline() {
-    *alive_ = false;
-    timer_.cancel();
-  }
-  bool fired() const { return *fired_; }
-
- private:
-  asio::steady_timer timer_;
-  std::shared_ptr<bool> alive_;
-  std::shared_ptr<bool> fired_ = std::make_shared<bool>(false);
-};
 
 // Reads exact byte counts from the concatenated payloads of an outer stream.
 class ChunkReader {
@@ -174,7 +143,7 @@ class TunnelFrameStream final : public FrameStream {
 
 asio::awaitable<Result<std::unique_ptr<FrameStream>>> client_handshake_in_tunnel(
     std::unique_ptr<FrameStream> outer, const Endpoint& upstream, DialOptions options) {
-  TunnelDeadline deadline(*outer, options.timeout);
+  Deadline deadline(*outer, deadline_after(options.timeout));
   auto hello = start_client_hello(upstream.server_static, upstream.psk, options.client_static.get());
   if (!hello.ok()) co_return std::move(hello).error();
   auto sent = send_chunked(*outer, hello->hello);
@@ -204,7 +173,7 @@ asio::awaitable<Result<std::unique_ptr<FrameStream>>> client_handshake_in_tunnel
 asio::awaitable<Result<std::unique_ptr<FrameStream>>> server_handshake_in_tunnel(
     std::unique_ptr<FrameStream> outer, const TunnelServerOptions& options) {
   if (!options.server_static) co_return make_error(Errc::invalid_argument, "tunnel needs the server key");
-  TunnelDeadline deadline(*outer, options.handshake_timeout);
+  Deadline deadline(*outer, deadline_after(options.handshake_timeout));
   ChunkReader reader(*outer);
   auto message1 = co_await reader.read_handshake_message();
   if (!message1.ok()) {

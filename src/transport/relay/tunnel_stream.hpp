@@ -16,7 +16,7 @@
 #include "crypto/keys.hpp"
 #include "transport/endpoint.hpp"
 #include "transport/frame_stream.hpp"
-#include "transport/replay_cache.hpp"
+#include "transport/socket/replay_cache.hpp"
 #include "transport/transport.hpp"
 #include "wire/frame_codec.hpp"
 

@@ -1,6 +1,7 @@
 // ByteStream: an ordered, reliable duplex byte pipe (a TCP socket, a TLS session, a
-// WebSocket, a relayed circuit). The Noise handshake and the frame codec run on any of
-// them (noise_over_stream.hpp), so a transport only has to produce a ByteStream.
+// WebSocket, a relayed circuit). The Noise handshake (noise/noise_over_stream.hpp) and the
+// frame codec (sealed_frame_stream.hpp) run on any of them, so a transport only has to
+// produce a ByteStream.
 // All methods must be called from the stream's executor.
 #pragma once
 
@@ -60,8 +61,22 @@ class TcpByteStream final : public ByteStream {
   asio::ip::tcp::socket& socket() { return socket_; }
   // Closes with SO_LINGER 0: the peer sees a RST and no FIN (how listeners reject).
   void reset();
+  // Fails the pending operations (reads with Errc::timeout "read cancelled") and leaves the
+  // socket open, so its owner decides how it ends.
+  void cancel();
+
+  // A socket can be waited on without reading, so a reader of an idle connection needs no
+  // buffer: wait_readable(), then read_ready() into a buffer sized by available().
+  // Completes once bytes, EOF or an error can be read without blocking; the errors of read_some.
+  asio::awaitable<Status> wait_readable();
+  // Bytes that can be read now without blocking (0 if unknown).
+  std::size_t available() const;
+  // Reads what is there without blocking: 0 if nothing is (wait again); the errors of read_some.
+  Result<std::size_t> read_ready(std::span<std::uint8_t> buffer);
 
  private:
+  Error read_error(std::error_code ec) const;
+
   asio::ip::tcp::socket socket_;
   std::string peer_;
   bool open_ = true;

@@ -1,7 +1,6 @@
 #include "transport/tls/tls_token.hpp"
 
-#include <sodium.h>
-
+#include "crypto/keyed_hash.hpp"
 #include "util/encoding.hpp"
 
 namespace samizdat::transport::tls {
@@ -20,30 +19,16 @@ std::int64_t window_of(std::int64_t unix_seconds) {
 
 std::array<std::uint8_t, kTagSize> tag_for(const crypto::Secret<32>& key, std::int64_t window, ByteView nonce,
                                            ByteView exporter) {
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, key.data(), key.size(), kTagSize);
-  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(kTagContext.data()),
-                            kTagContext.size());
   std::array<std::uint8_t, 8> window_bytes{};
-  auto w = static_cast<std::uint64_t>(window);
-  for (int i = 7; i >= 0; --i, w >>= 8)
-    window_bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(w);
-  crypto_generichash_update(&state, window_bytes.data(), window_bytes.size());
-  crypto_generichash_update(&state, nonce.data(), nonce.size());
-  crypto_generichash_update(&state, exporter.data(), exporter.size());
-  std::array<std::uint8_t, kTagSize> tag{};
-  crypto_generichash_final(&state, tag.data(), tag.size());
-  return tag;
+  put_u64_be(window_bytes.data(), static_cast<std::uint64_t>(window));
+  return crypto::blake2b<kTagSize>(key.view(), {as_bytes(kTagContext), window_bytes, nonce, exporter});
 }
 
 }  // namespace
 
 crypto::Secret<32> derive_token_key(const Psk& psk) {
-  std::array<std::uint8_t, 32> out{};
-  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(kKeyContext.data()),
-                     kKeyContext.size(), psk.data(), psk.size());
-  crypto::Secret<32> key{ByteView(out)};
-  sodium_memzero(out.data(), out.size());
+  crypto::Secret<32> key;
+  crypto::blake2b(key.mutable_view(), psk, {as_bytes(kKeyContext)});
   return key;
 }
 

@@ -143,6 +143,7 @@ std::string format_upgrade_request(const UpgradeRequest& request) {
   out += "Sec-WebSocket-Version: 13\r\n";
   out += "Accept-Encoding: gzip, deflate, br\r\n";
   out += "Accept-Language: en-US,en;q=0.9\r\n";
+  if (!request.cookie.empty()) out += "Cookie: " + request.cookie + "\r\n";
   out += "Sec-WebSocket-Key: " + request.key + "\r\n";
   // Chromium always offers compression; our server never accepts it (and a client that
   // sees it accepted fails, see check_upgrade_response).

@@ -29,6 +29,7 @@ struct UpgradeRequest {
   std::string host_header;  // HTTP Host (the hidden name when fronting), with ":port" if not 443
   std::string origin;       // "https://" + host_header, as a browser page on that site sends
   std::string key;          // Sec-WebSocket-Key
+  std::string cookie;       // Cookie header value ("name=value"), where a browser puts it; empty: none
 };
 // The request bytes, with the headers in the order current Chromium sends them.
 std::string format_upgrade_request(const UpgradeRequest& request);

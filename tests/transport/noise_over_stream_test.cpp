@@ -1,5 +1,7 @@
 // The Noise handshake and frame codec over a generic ByteStream (here TCP sockets on
 // 127.0.0.1): the same behaviour as the tcp transport, whatever the pipe.
+#include "transport/noise/noise_over_stream.hpp"
+
 #include <gtest/gtest.h>
 
 #include <asio/co_spawn.hpp>
@@ -12,10 +14,9 @@
 #include <optional>
 
 #include "crypto/secret.hpp"
-#include "transport/replay_cache.hpp"
+#include "transport/noise/noise_handshake.hpp"
+#include "transport/socket/replay_cache.hpp"
 #include "transport/stream/byte_stream.hpp"
-#include "transport/stream/noise_over_stream.hpp"
-#include "transport/tcp/noise_handshake.hpp"
 
 namespace samizdat::transport {
 namespace {
@@ -78,7 +79,8 @@ class StreamNoiseTest : public ::testing::Test {
       using namespace asio::experimental::awaitable_operators;
       auto pair = co_await connected_pair();
       auto server_task = server_handshake_over(std::move(pair.server), params);
-      auto client_task = client_handshake_over(std::move(pair.client), endpoint, options);
+      auto client_task =
+          client_handshake_over(std::move(pair.client), endpoint, options, deadline_after(options.timeout));
       auto [server, client] = co_await (std::move(server_task) && std::move(client_task));
       Both both;
       both.client = std::move(client);

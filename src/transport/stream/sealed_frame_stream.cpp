@@ -1,21 +1,18 @@
-// FrameStream over a ByteStream: the TcpFrameStream logic without socket specifics.
-// Unlike TcpFrameStream it cannot wait for readability, so a pending read holds a decoder
-// buffer of a few KiB (kIdleReadChunk) while the connection is idle.
+#include "transport/stream/sealed_frame_stream.hpp"
+
 #include <algorithm>
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 
-#include "transport/stream/noise_over_stream.hpp"
 #include "util/coro.hpp"
 #include "wire/frame_codec.hpp"
 
 namespace samizdat::transport {
 namespace {
 
+// Drained write buffers bigger than this are freed rather than kept for reuse.
 constexpr std::size_t kKeepWriteCapacity = 4096;
+// The smallest read of a stream that cannot wait for readability, and the largest read of any.
 constexpr std::size_t kIdleReadChunk = 4096;
 constexpr std::size_t kMaxReadChunk = 64 * 1024;
 
@@ -23,6 +20,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   StreamState(std::unique_ptr<ByteStream> s, const crypto::noise::TransportKeys& keys,
               wire::PaddingPolicy padding, std::size_t max_queued)
       : stream(std::move(s)),
+        socket(dynamic_cast<TcpByteStream*>(stream.get())),
         executor(stream->get_executor()),
         peer(stream->peer_description()),
         encoder(keys.send.key(), padding),
@@ -40,7 +38,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   void start_writer() {
     if (writer_active || !open || queued.empty()) return;
     writer_active = true;
-    asio::co_spawn(executor, write_loop(shared_from_this()), log_escape("stream_frame_stream: write_loop"));
+    asio::co_spawn(executor, write_loop(shared_from_this()), log_escape("sealed_frame_stream: write_loop"));
   }
 
   static asio::awaitable<void> write_loop(std::shared_ptr<StreamState> self) {
@@ -60,29 +58,50 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     self->flushed.cancel();
   }
 
+  // Reads the next bytes into the decoder: over a socket, whatever has arrived once it is
+  // readable (0 bytes when a wakeup was spurious); otherwise one read_some.
+  asio::awaitable<Result<std::size_t>> read_into_decoder() {
+    if (socket != nullptr) {
+      SZ_CO_TRY(co_await socket->wait_readable());
+      std::size_t want =
+          std::clamp<std::size_t>(std::max(socket->available(), decoder.bytes_needed()), 1, kMaxReadChunk);
+      auto buffer = decoder.prepare(want);
+      auto n = socket->read_ready(std::span<std::uint8_t>(buffer.data(), buffer.size()));
+      decoder.commit(n.ok() ? *n : 0);
+      co_return n;
+    }
+    std::size_t want = std::clamp<std::size_t>(decoder.bytes_needed(), kIdleReadChunk, kMaxReadChunk);
+    auto buffer = decoder.prepare(want);
+    std::span<std::uint8_t> target(buffer.data(), buffer.size());
+    auto n = co_await stream->read_some(target);
+    decoder.commit(n.ok() ? *n : 0);
+    co_return n;
+  }
+
   std::unique_ptr<ByteStream> stream;
+  TcpByteStream* socket;  // `stream` when it is a plain TCP socket, else null
   asio::any_io_executor executor;
   std::string peer;
   wire::FrameEncoder encoder;
   wire::FrameDecoder decoder;
-  Bytes queued;
-  Bytes writing;
-  asio::steady_timer flushed;
+  Bytes queued;                // sealed frames not yet handed to the stream
+  Bytes writing;               // the batch being written
+  asio::steady_timer flushed;  // cancelled whenever the writer drains (a condition variable)
   std::optional<Error> write_error;
   std::size_t max_queued_bytes;
   bool writer_active = false;
   bool open = true;
 };
 
-class StreamFrameStream final : public FrameStream {
+class SealedFrameStream final : public FrameStream {
  public:
-  StreamFrameStream(std::unique_ptr<ByteStream> stream, crypto::noise::TransportKeys keys,
+  SealedFrameStream(std::unique_ptr<ByteStream> stream, crypto::noise::TransportKeys keys,
                     std::optional<crypto::X25519Public> peer_static, wire::PaddingPolicy padding,
                     std::size_t max_queued_bytes)
       : state_(std::make_shared<StreamState>(std::move(stream), keys, padding, max_queued_bytes)),
         peer_static_(peer_static),
         handshake_hash_(std::move(keys.handshake_hash)) {}
-  ~StreamFrameStream() override { state_->close(); }
+  ~SealedFrameStream() override { state_->close(); }
 
   asio::awaitable<Result<Bytes>> read_frame() override {
     auto state = state_;
@@ -101,21 +120,15 @@ class StreamFrameStream final : public FrameStream {
         }
         co_return to_bytes(frame.payload);
       }
-      std::size_t want =
-          std::clamp<std::size_t>(state->decoder.bytes_needed(), kIdleReadChunk, kMaxReadChunk);
-      auto buffer = state->decoder.prepare(want);
-      std::span<std::uint8_t> target(buffer.data(), buffer.size());
-      auto n = co_await state->stream->read_some(target);
+      auto n = co_await state->read_into_decoder();
       if (!n.ok()) {
-        state->decoder.commit(0);
-        // A cancelled read (timeout) leaves the stream usable; anything else ends it.
+        // A cancelled read (a caller's timeout) leaves the stream usable; anything else ends it.
         if (n.error().code != Errc::timeout) state->close();
         if (!state->open && n.error().code == Errc::unavailable) {
           co_return make_error(Errc::unavailable, "the connection was closed");
         }
         co_return std::move(n).error();
       }
-      state->decoder.commit(*n);
     }
   }
 
@@ -175,12 +188,12 @@ class StreamFrameStream final : public FrameStream {
 
 }  // namespace
 
-std::unique_ptr<FrameStream> make_stream_frame_stream(std::unique_ptr<ByteStream> stream,
+std::unique_ptr<FrameStream> make_sealed_frame_stream(std::unique_ptr<ByteStream> stream,
                                                       crypto::noise::TransportKeys keys,
                                                       std::optional<crypto::X25519Public> peer_static,
                                                       wire::PaddingPolicy padding,
                                                       std::size_t max_queued_bytes) {
-  return std::make_unique<StreamFrameStream>(std::move(stream), std::move(keys), peer_static, padding,
+  return std::make_unique<SealedFrameStream>(std::move(stream), std::move(keys), peer_static, padding,
                                              max_queued_bytes);
 }
 

@@ -1,7 +1,6 @@
-#include "transport/replay_cache.hpp"
+#include "transport/socket/replay_cache.hpp"
 
-#include <sodium.h>
-
+#include "crypto/keyed_hash.hpp"
 #include "crypto/secret.hpp"
 
 namespace samizdat::transport {
@@ -14,8 +13,7 @@ ReplayCache::ReplayCache(std::size_t capacity_per_generation, std::chrono::secon
 
 std::uint64_t ReplayCache::digest(ByteView message) const {
   // Keyed so nobody can aim collisions at the cache.
-  std::uint8_t out[crypto_shorthash_siphash24_BYTES];
-  crypto_shorthash_siphash24(out, message.data(), message.size(), key_.data());
+  auto out = crypto::siphash24(key_, message);
   std::uint64_t value = 0;
   for (auto byte : out) value = (value << 8) | byte;
   return value;

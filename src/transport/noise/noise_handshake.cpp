@@ -1,8 +1,6 @@
-#include "transport/tcp/noise_handshake.hpp"
+#include "transport/noise/noise_handshake.hpp"
 
-#include <sodium.h>
-
-#include "transport/tcp/tcp_transport.hpp"
+#include "crypto/keyed_hash.hpp"
 
 namespace samizdat::transport {
 namespace noise = crypto::noise;
@@ -21,29 +19,13 @@ constexpr std::size_t kMinNkMessage1 = 80;
 // by the listener's replay cache.
 std::array<std::uint8_t, 32> psk_proof(const Psk& psk) {
   static constexpr std::string_view kLabel = "samizdat/tcp/1 client hello psk proof";
-  std::array<std::uint8_t, 32> proof{};
-  crypto_generichash_blake2b(proof.data(), proof.size(), reinterpret_cast<const std::uint8_t*>(kLabel.data()),
-                             kLabel.size(), psk.data(), psk.size());
-  return proof;
-}
-
-Result<noise::HandshakeState> make_state(std::string_view protocol, noise::Role role, const Psk& psk,
-                                         std::optional<crypto::X25519KeyPair> local_static,
-                                         std::optional<crypto::X25519Public> remote_static) {
-  noise::HandshakeOptions options;
-  options.protocol_name = std::string(protocol);
-  options.role = role;
-  options.prologue = to_bytes(kTcpPrologue);
-  options.local_static = std::move(local_static);
-  options.remote_static = remote_static;
-  options.psks.emplace_back(ByteView(psk));
-  return noise::HandshakeState::create(std::move(options));
+  return crypto::blake2b<32>(psk, {as_bytes(kLabel)});
 }
 
 Result<ServerHandshakeResult> try_pattern(HandshakePattern pattern, ByteView message1,
                                           const crypto::X25519KeyPair& server_static, const Psk& psk) {
-  auto state = SZ_TRY(make_state(pattern == HandshakePattern::ik_psk2 ? kNoiseIK : kNoiseNK,
-                                 noise::Role::responder, psk, server_static.clone(), std::nullopt));
+  auto state = SZ_TRY(make_handshake_state(pattern, kTcpPrologue, noise::Role::responder, psk,
+                                           server_static.clone(), std::nullopt));
   auto payload = SZ_TRY(state.read_message(message1));
   if (!equal_constant_time(payload, psk_proof(psk))) {
     return make_error(Errc::auth_failed, "client hello does not prove knowledge of the endpoint PSK");
@@ -58,6 +40,20 @@ Result<ServerHandshakeResult> try_pattern(HandshakePattern pattern, ByteView mes
 }
 
 }  // namespace
+
+Result<noise::HandshakeState> make_handshake_state(HandshakePattern pattern, std::string_view prologue,
+                                                   noise::Role role, const Psk& psk,
+                                                   std::optional<crypto::X25519KeyPair> local_static,
+                                                   std::optional<crypto::X25519Public> remote_static) {
+  noise::HandshakeOptions options;
+  options.protocol_name = std::string(pattern == HandshakePattern::ik_psk2 ? kNoiseIK : kNoiseNK);
+  options.role = role;
+  options.prologue = to_bytes(prologue);
+  options.local_static = std::move(local_static);
+  options.remote_static = remote_static;
+  options.psks.emplace_back(ByteView(psk));
+  return noise::HandshakeState::create(std::move(options));
+}
 
 Result<std::size_t> parse_handshake_length(ByteView prefix) {
   if (prefix.size() != 2) return make_error(Errc::malformed, "handshake length prefix must be 2 bytes");
@@ -95,8 +91,9 @@ Result<ClientHandshake> start_client_hello(const crypto::X25519Public& server_st
                                            const crypto::X25519KeyPair* client_static) {
   std::optional<crypto::X25519KeyPair> local;
   if (client_static != nullptr) local = client_static->clone();
-  auto state = SZ_TRY(make_state(client_static != nullptr ? kNoiseIK : kNoiseNK, noise::Role::initiator, psk,
-                                 std::move(local), server_static));
+  auto state = SZ_TRY(
+      make_handshake_state(client_static != nullptr ? HandshakePattern::ik_psk2 : HandshakePattern::nk_psk2,
+                           kTcpPrologue, noise::Role::initiator, psk, std::move(local), server_static));
   auto message1 = SZ_TRY(state.write_message(psk_proof(psk)));
   return ClientHandshake{std::move(state), frame_handshake_message(message1)};
 }

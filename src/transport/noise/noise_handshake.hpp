@@ -1,12 +1,15 @@
-// The byte-level handshake of the tcp transport, without sockets (so it can be fuzzed):
+// The byte-level Noise handshake of the tcp transport (and of every transport that carries
+// a tcp connection's bytes: tls, wss, relay tunnels), without sockets (so it can be fuzzed):
 //   client -> server: u16be length || Noise message 1   (IKpsk2 or NKpsk2)
 //   server -> client: u16be length || Noise message 2
 // Message 1's payload is a 32-byte proof of the endpoint PSK (keyed BLAKE2b), which the
 // server checks before answering; message 2's payload is empty (a client ignores it).
+// The server tells the two patterns apart by trying IKpsk2 then NKpsk2 on message 1.
 #pragma once
 
 #include <cstddef>
 #include <optional>
+#include <string_view>
 
 #include "crypto/keys.hpp"
 #include "crypto/noise/handshake.hpp"
@@ -16,7 +19,22 @@
 
 namespace samizdat::transport {
 
+inline constexpr std::string_view kNoiseIK = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b";
+inline constexpr std::string_view kNoiseNK = "Noise_NKpsk2_25519_ChaChaPoly_BLAKE2b";
+// Mixed into every handshake: binds it to this protocol and version.
+inline constexpr std::string_view kTcpPrologue = "samizdat/tcp/1";
+// Largest handshake message either side accepts (the real ones are < 200 bytes).
+inline constexpr std::size_t kMaxHandshakeMessage = 1024;
+
 enum class HandshakePattern { ik_psk2, nk_psk2 };
+
+// A Noise HandshakeState for `pattern` (IKpsk2 or NKpsk2, one PSK at position 2) with
+// `prologue`; also used by transports that frame the same handshake differently (obfs).
+Result<crypto::noise::HandshakeState> make_handshake_state(HandshakePattern pattern,
+                                                           std::string_view prologue,
+                                                           crypto::noise::Role role, const Psk& psk,
+                                                           std::optional<crypto::X25519KeyPair> local_static,
+                                                           std::optional<crypto::X25519Public> remote_static);
 
 // The 2-byte length prefix of a handshake message; Errc::malformed outside
 // [1, kMaxHandshakeMessage].

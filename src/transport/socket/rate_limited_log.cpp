@@ -1,4 +1,4 @@
-#include "transport/rate_limited_log.hpp"
+#include "transport/socket/rate_limited_log.hpp"
 
 #include "util/clock.hpp"
 #include "util/log.hpp"
