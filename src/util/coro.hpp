@@ -21,10 +21,11 @@
 #include <utility>
 
 #include "util/result.hpp"
-#include "util/coro.hpp"
 
 namespace samizdat {
 
+// Network errors as values: `auto [ec, n] = co_await op(..., use_tuple);`.
+inline constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 // Logs an exception that escaped a spawned coroutine; `what` names the coroutine.
 void log_escaped_exception(const char* what, const std::exception_ptr& error) noexcept;
@@ -55,10 +56,11 @@ constexpr LogEscape log_escape(const char* what) { return LogEscape(what); }
 #define SZ_CO_CONCAT_(a, b) SZ_CO_CONCAT_INNER_(a, b)
 
 // SZ_CO_TRY_RESULT(name, expr): `auto name = value of expr`, or co_return its error.
-#define SZ_CO_TRY_RESULT(name, expr) SZ_CO_TRY_RESULT_IMPL_(SZ_CO_CONCAT_(sz_co_try_, __COUNTER__), name, expr)
-#define SZ_CO_TRY_RESULT_IMPL_(tmp, name, expr)            \
-  auto tmp = (expr);                                        \
-  if (!tmp.ok()) co_return std::move(tmp).error();          \
+#define SZ_CO_TRY_RESULT(name, expr) \
+  SZ_CO_TRY_RESULT_IMPL_(SZ_CO_CONCAT_(sz_co_try_, __COUNTER__), name, expr)
+#define SZ_CO_TRY_RESULT_IMPL_(tmp, name, expr)    \
+  auto tmp = (expr);                               \
+  if (!tmp.ok()) co_return std::move(tmp).error(); \
   auto name = std::move(tmp).value()
 
 // SZ_CO_TRY(expr): for a Status (or any Result whose value is not needed); co_return its

@@ -43,7 +43,14 @@ Error replay_error() {
 
 Result<RatchetSession> RatchetSession::initiate(const Ed25519KeyPair& local_identity,
                                                 const PreKeyBundle& bundle) {
-  X3dhInitiated x3dh = SZ_TRY(x3dh_initiate(local_identity, bundle));
+  return initiate(local_identity, bundle, X25519KeyPair::generate(), X25519KeyPair::generate());
+}
+
+Result<RatchetSession> RatchetSession::initiate(const Ed25519KeyPair& local_identity,
+                                                const PreKeyBundle& bundle,
+                                                const X25519KeyPair& x3dh_ephemeral,
+                                                X25519KeyPair first_ratchet_key) {
+  X3dhInitiated x3dh = SZ_TRY(x3dh_initiate(local_identity, bundle, x3dh_ephemeral));
   RatchetSession s;
   s.local_identity_ = local_identity.public_key;
   s.remote_identity_ = bundle.identity_key;
@@ -51,7 +58,7 @@ Result<RatchetSession> RatchetSession::initiate(const Ed25519KeyPair& local_iden
   s.is_initiator_ = true;
   s.associated_data_ = std::move(x3dh.associated_data);
   // RatchetInitAlice: DHs fresh, DHr = Bob's signed prekey, RK/CKs = KDF_RK(SK, DH(DHs, DHr)).
-  s.dh_self_ = X25519KeyPair::generate();
+  s.dh_self_ = std::move(first_ratchet_key);
   s.dh_remote_ = x3dh.responder_signed_prekey;
   Secret<32> dh_out = SZ_TRY(x25519(s.dh_self_.secret_key, *s.dh_remote_));
   RootStep root = kdf_root(x3dh.shared_key, dh_out);

@@ -75,6 +75,12 @@ Error tampered() {
 
 Result<Bytes> seal_envelope(const Ed25519KeyPair& sender_identity, const SenderCertificate& certificate,
                             const Ed25519Public& recipient_identity, ByteView content) {
+  return seal_envelope(sender_identity, certificate, recipient_identity, content, X25519KeyPair::generate());
+}
+
+Result<Bytes> seal_envelope(const Ed25519KeyPair& sender_identity, const SenderCertificate& certificate,
+                            const Ed25519Public& recipient_identity, ByteView content,
+                            const X25519KeyPair& ephemeral) {
   if (content.size() > kMaxSealedContentSize) {
     return make_error(Errc::limit_exceeded, "content of " + std::to_string(content.size()) +
                                                 " bytes is too large for a sealed envelope");
@@ -86,7 +92,6 @@ Result<Bytes> seal_envelope(const Ed25519KeyPair& sender_identity, const SenderC
   auto recipient_x = ed25519_public_to_x25519(recipient_identity);
   if (!recipient_x.ok()) return make_error(Errc::invalid_argument, "recipient identity key is not valid");
 
-  X25519KeyPair ephemeral = X25519KeyPair::generate();
   Secret<32> dh_ephemeral = SZ_TRY(x25519(ephemeral.secret_key, *recipient_x));
   EphemeralKeys keys = ephemeral_keys(*recipient_x, ephemeral.public_key, dh_ephemeral);
 
