@@ -14,8 +14,9 @@
 #include "transport/tcp/noise_handshake.hpp"
 #include "transport/tcp/tcp_frame_stream.hpp"
 #include "transport/transport.hpp"
-#include "wire/message_codec.hpp"
 #include "util/coro.hpp"
+#include "wire/error_code.hpp"
+#include "wire/message_codec.hpp"
 
 namespace samizdat::loadgen {
 namespace {
@@ -30,29 +31,8 @@ Error socket_error(std::string_view what, std::error_code ec, bool timed_out) {
 }
 
 Error reply_error(const wire::ErrorReply& error) {
-  // ErrorCode values mirror Errc + 1 (ERROR_UNSPECIFIED = 0); keep the server's words.
-  Errc code = Errc::protocol;
-  switch (error.code()) {
-    case wire::ERROR_LIMIT_EXCEEDED:
-      code = Errc::limit_exceeded;
-      break;
-    case wire::ERROR_UNAVAILABLE:
-      code = Errc::unavailable;
-      break;
-    case wire::ERROR_NOT_FOUND:
-      code = Errc::not_found;
-      break;
-    case wire::ERROR_AUTH_FAILED:
-    case wire::ERROR_NOT_REGISTERED:
-      code = Errc::auth_failed;
-      break;
-    case wire::ERROR_STORAGE:
-      code = Errc::storage;
-      break;
-    default:
-      break;
-  }
-  return make_error(code, "server refused the request: " + error.message());
+  // Keep the server's words.
+  return make_error(wire::errc_from_wire(error.code()), "server refused the request: " + error.message());
 }
 
 }  // namespace
@@ -135,7 +115,8 @@ asio::awaitable<Result<std::shared_ptr<LoadConnection>>> LoadConnection::open(as
 
 void LoadConnection::start(PushHandler on_push) {
   on_push_ = std::move(on_push);
-  asio::co_spawn(stream_->get_executor(), read_loop(shared_from_this()), samizdat::log_escape("load_connection: read_loop"));
+  asio::co_spawn(stream_->get_executor(), read_loop(shared_from_this()),
+                 samizdat::log_escape("load_connection: read_loop"));
 }
 
 void LoadConnection::close() {

@@ -9,6 +9,7 @@
 
 #include "client/reach_state.hpp"
 #include "client/relay_book.hpp"
+#include "crypto/e2e/device_registration.hpp"
 #include "crypto/e2e/prekeys.hpp"
 #include "reach/channels/inband_map.hpp"
 #include "util/coro.hpp"
@@ -17,7 +18,6 @@
 namespace samizdat::client {
 namespace {
 
-constexpr std::string_view kRegisterDomain = "samizdat-register-device-v1";
 constexpr std::size_t kMaxOneTimePrekeysPerUpload = 200;
 constexpr std::size_t kMaxNameLength = 64;
 
@@ -367,13 +367,7 @@ asio::awaitable<Status> Client::register_device() {
   body->set_identity_key(identity_.public_key.data(), identity_.public_key.size());
   body->set_device_id(device_id_);
   body->set_noise_static_key(device_key_->public_key.data(), device_key_->public_key.size());
-  Bytes signed_bytes = to_bytes(kRegisterDomain);
-  append(signed_bytes, identity_.public_key);
-  std::uint8_t device[4];
-  put_u32_be(device, device_id_);
-  append(signed_bytes, ByteView(device, 4));
-  append(signed_bytes, device_key_->public_key);
-  auto signature = identity_.sign(signed_bytes);
+  auto signature = crypto::e2e::sign_device_registration(identity_, device_id_, device_key_->public_key);
   body->set_signature(signature.data(), signature.size());
   auto reply = co_await call(false, std::move(request));
   if (!reply.ok()) {
