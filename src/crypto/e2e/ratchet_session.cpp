@@ -100,20 +100,8 @@ Result<Bytes> RatchetSession::encrypt(ByteView plaintext) {
   MessageHeader header{dh_self_.public_key, previous_send_count_, send_count_};
 
   Bytes out;
-  out.reserve(1 + 32 + 32 + 4 + 1 + 4 + 1 + kMessageHeaderSize + plaintext.size() + 16);
-  if (pending_x3dh_) {
-    out.push_back(static_cast<std::uint8_t>(MessageType::prekey_message));
-    append(out, pending_x3dh_->initiator_identity);
-    append(out, pending_x3dh_->ephemeral_key);
-    std::uint8_t id[4];
-    put_u32_be(id, pending_x3dh_->signed_prekey_id);
-    out.insert(out.end(), id, id + 4);
-    out.push_back(pending_x3dh_->one_time_prekey_id ? 1 : 0);
-    if (pending_x3dh_->one_time_prekey_id) {
-      put_u32_be(id, *pending_x3dh_->one_time_prekey_id);
-      out.insert(out.end(), id, id + 4);
-    }
-  }
+  out.reserve(kMaxPreKeyMessagePrefixSize + 1 + kMessageHeaderSize + plaintext.size() + 16);
+  if (pending_x3dh_) encode_prekey_message_prefix(*pending_x3dh_, out);
   out.push_back(static_cast<std::uint8_t>(MessageType::message));
   header.encode_to(out);
   seal_with_message_key(step.message_key, associated_data_with_header(associated_data_, header), plaintext,

@@ -4,9 +4,9 @@
 
 #include <string_view>
 
-#include "crypto/e2e/byte_reader.hpp"
 #include "crypto/e2e/hkdf.hpp"
 #include "crypto/e2e/padding.hpp"
+#include "util/byte_reader.hpp"
 
 namespace samizdat::crypto::e2e {
 namespace {
@@ -155,14 +155,10 @@ Result<OpenedEnvelope> open_envelope(const Ed25519KeyPair& recipient_identity,
   }
 
   // Authenticated from here on: what remains to check is the sender's own encoding.
-  ByteReader reader(inner.view());
-  ByteView certificate_bytes;
-  std::uint32_t content_size = 0;
-  ByteView content;
-  if (!reader.read_view(kSenderCertificateSize, certificate_bytes) || !reader.read_u32(content_size) ||
-      !reader.read_view(content_size, content)) {
-    return make_error(Errc::malformed, "sealed envelope content is truncated");
-  }
+  ByteReader reader(inner.view(), "sealed envelope content");
+  ByteView certificate_bytes = SZ_TRY(reader.bytes(kSenderCertificateSize, "sender certificate"));
+  std::uint32_t content_size = SZ_TRY(reader.u32("content length"));
+  ByteView content = SZ_TRY(reader.bytes(content_size, "content"));
   ByteView padding = reader.rest();
   for (std::uint8_t b : padding) {
     if (b != 0) return make_error(Errc::malformed, "sealed envelope padding is not zero");
