@@ -49,7 +49,7 @@ Status write_secret_hex_file(const std::filesystem::path& file, ByteView key) {
 }
 
 Status write_public_hex_file(const std::filesystem::path& file, ByteView bytes) {
-  return write_file_atomically(file, as_bytes(hex_encode(bytes) + "\n"), 0644);
+  return write_file_atomically(file, as_bytes(hex_encode(bytes) + "\n"));
 }
 
 }  // namespace samizdat::server

@@ -15,11 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Published files and drafts: replaced atomically, so the running server never reads half a map.
-Status write_public_file(const fs::path& file, ByteView content) {
-  return write_file_atomically(file, content, 0644);
-}
-
 fs::path map_dir(const fs::path& server_dir) { return server_dir / "map"; }
 
 Status ensure_dir(const fs::path& dir) {
@@ -83,7 +78,7 @@ Result<reach::NetworkMap> load_map_draft(const fs::path& server_dir) {
 
 Status save_map_draft(const fs::path& server_dir, const reach::NetworkMap& draft) {
   SZ_CHECK(ensure_dir(map_dir(server_dir)));
-  return write_public_file(map_dir(server_dir) / "draft.bin", reach::encode_map_draft(draft));
+  return write_file_atomically(map_dir(server_dir) / "draft.bin", reach::encode_map_draft(draft));
 }
 
 Result<transport::Endpoint> complete_map_endpoint(const fs::path& server_dir, transport::Endpoint endpoint) {
@@ -136,7 +131,7 @@ Result<PublishedFiles> publish_map(const fs::path& server_dir, const fs::path& o
   PublishedFiles out;
   SZ_CHECK(ensure_dir(out_dir));
   auto write = [&out](const fs::path& file, ByteView content) -> Status {
-    SZ_CHECK(write_public_file(file, content));
+    SZ_CHECK(write_file_atomically(file, content));
     out.files.push_back(file);
     return {};
   };
@@ -150,7 +145,7 @@ Result<PublishedFiles> publish_map(const fs::path& server_dir, const fs::path& o
   }
   SZ_CHECK(write(out_dir / "dnsmasq-txt.conf", as_bytes(dnsmasq)));
   SZ_CHECK(write(out_dir / "zone-txt.txt", as_bytes(zone)));
-  SZ_CHECK(write_public_file(map_dir(server_dir) / "published.bin", bytes));
+  SZ_CHECK(write_file_atomically(map_dir(server_dir) / "published.bin", bytes));
   SZ_CHECK(save_map_draft(server_dir, draft));
   out.map = std::move(parsed);
   return out;

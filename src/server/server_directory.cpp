@@ -23,11 +23,6 @@ constexpr const char* kConfigFile = "config.toml";
 constexpr const char* kDatabaseFile = "samizdat.db";
 constexpr const char* kBootstrapFile = "bootstrap.txt";
 
-// Configuration and the bootstrap string: public, replaced atomically.
-Status write_public_file(const fs::path& file, std::string_view content) {
-  return write_file_atomically(file, as_bytes(content), 0644);
-}
-
 // Binds port 0 on the URI's host to pick a free port now, so the config and the
 // bootstrap string name a fixed port.
 Result<std::string> pin_port(const std::string& uri) {
@@ -227,7 +222,7 @@ Result<InitResult> init_server_directory(const fs::path& dir, std::vector<std::s
   SZ_CHECK(
       write_secret_hex_file(dir / "keys" / "operator.key", operator_key.secret_key.view().subspan(0, 32)));
   SZ_CHECK(write_secret_hex_file(dir / "keys" / "endpoint.psk", psk.view()));
-  SZ_CHECK(write_public_file(dir / kConfigFile, render_server_config(config)));
+  SZ_CHECK(write_file_atomically(dir / kConfigFile, as_bytes(render_server_config(config))));
   {
     // Named after the first tls endpoint's SNI or host, like a site's own certificate.
     std::string name = "localhost";
@@ -249,7 +244,7 @@ Result<InitResult> init_server_directory(const fs::path& dir, std::vector<std::s
   std::vector<transport::Endpoint> bound;
   for (const auto& endpoint : loaded.options.listen) bound.push_back(endpoint);
   auto bootstrap = SZ_TRY(make_bootstrap(loaded, bound));
-  SZ_CHECK(write_public_file(dir / kBootstrapFile, bootstrap + "\n"));
+  SZ_CHECK(write_file_atomically(dir / kBootstrapFile, as_bytes(bootstrap + "\n")));
   return InitResult{bootstrap, config.listen};
 }
 
@@ -341,7 +336,7 @@ Result<std::string> make_bootstrap(const LoadedServer& loaded,
 Result<std::string> rewrite_bootstrap_file(const fs::path& dir) {
   auto loaded = SZ_TRY(load_server_directory(dir));
   auto bootstrap = SZ_TRY(make_bootstrap(loaded, loaded.options.listen));
-  SZ_CHECK(write_public_file(dir / kBootstrapFile, bootstrap + "\n"));
+  SZ_CHECK(write_file_atomically(dir / kBootstrapFile, as_bytes(bootstrap + "\n")));
   return bootstrap;
 }
 

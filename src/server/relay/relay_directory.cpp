@@ -20,11 +20,6 @@ constexpr const char* kShareFile = "share.txt";
 constexpr const char* kTlsCertificate = "keys/tls_certificate.pem";
 constexpr const char* kTlsPrivateKey = "keys/tls_private_key.pem";
 
-// The configuration and the share link: public, replaced atomically.
-Status write_public_file(const fs::path& file, std::string_view content) {
-  return write_file_atomically(file, as_bytes(content), 0644);
-}
-
 std::string render(const std::string& upstream, const std::vector<std::string>& listen) {
   std::ostringstream out;
   out << "# samizdatd relay configuration.\n"
@@ -121,7 +116,8 @@ Result<RelayDirectory> open_relay_directory(const fs::path& dir, std::optional<s
     directory.options.listen.push_back(std::move(*endpoint));
   }
   SZ_CHECK(prepare_tls(directory));
-  SZ_CHECK(write_public_file(dir / kConfigFile, render(directory.upstream_bootstrap, directory.listen)));
+  SZ_CHECK(write_file_atomically(dir / kConfigFile,
+                                 as_bytes(render(directory.upstream_bootstrap, directory.listen))));
   return directory;
 }
 
@@ -139,11 +135,12 @@ Result<std::string> record_relay_endpoints(const RelayDirectory& directory,
     }
     listen.push_back(uri);
   }
-  SZ_CHECK(write_public_file(directory.dir / kConfigFile, render(directory.upstream_bootstrap, listen)));
+  SZ_CHECK(write_file_atomically(directory.dir / kConfigFile,
+                                 as_bytes(render(directory.upstream_bootstrap, listen))));
   transport::RelayLink link;
   link.endpoints = bound;
   auto text = SZ_TRY(transport::encode_relay_link(link));
-  SZ_CHECK(write_public_file(directory.dir / kShareFile, text + "\n"));
+  SZ_CHECK(write_file_atomically(directory.dir / kShareFile, as_bytes(text + "\n")));
   return text;
 }
 
