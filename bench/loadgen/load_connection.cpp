@@ -15,6 +15,7 @@
 #include "transport/stream/sealed_frame_stream.hpp"
 #include "transport/transport.hpp"
 #include "util/coro.hpp"
+#include "wire/error_code.hpp"
 #include "wire/message_codec.hpp"
 
 namespace samizdat::loadgen {
@@ -30,29 +31,8 @@ Error socket_error(std::string_view what, std::error_code ec, bool timed_out) {
 }
 
 Error reply_error(const wire::ErrorReply& error) {
-  // ErrorCode values mirror Errc + 1 (ERROR_UNSPECIFIED = 0); keep the server's words.
-  Errc code = Errc::protocol;
-  switch (error.code()) {
-    case wire::ERROR_LIMIT_EXCEEDED:
-      code = Errc::limit_exceeded;
-      break;
-    case wire::ERROR_UNAVAILABLE:
-      code = Errc::unavailable;
-      break;
-    case wire::ERROR_NOT_FOUND:
-      code = Errc::not_found;
-      break;
-    case wire::ERROR_AUTH_FAILED:
-    case wire::ERROR_NOT_REGISTERED:
-      code = Errc::auth_failed;
-      break;
-    case wire::ERROR_STORAGE:
-      code = Errc::storage;
-      break;
-    default:
-      break;
-  }
-  return make_error(code, "server refused the request: " + error.message());
+  // Keep the server's words.
+  return make_error(wire::errc_from_wire(error.code()), "server refused the request: " + error.message());
 }
 
 }  // namespace
@@ -129,8 +109,8 @@ asio::awaitable<Result<std::shared_ptr<LoadConnection>>> LoadConnection::open(as
   if (!keys.ok()) co_return std::move(keys).error();
   deadline.cancel();
   std::unique_ptr<transport::FrameStream> stream = transport::make_sealed_frame_stream(
-      std::make_unique<transport::TcpByteStream>(std::move(socket)), std::move(*keys), spec.endpoint.server_static,
-      wire::PaddingPolicy{}, 64u << 20);
+      std::make_unique<transport::TcpByteStream>(std::move(socket)), std::move(*keys),
+      spec.endpoint.server_static, wire::PaddingPolicy{}, 64u << 20);
   co_return std::shared_ptr<LoadConnection>(new LoadConnection(std::move(stream)));
 }
 

@@ -18,10 +18,10 @@
 #include <limits>
 #include <thread>
 
+#include "crypto/e2e/device_registration.hpp"
 #include "crypto/e2e/mailbox_id.hpp"
 #include "crypto/secret.hpp"
 #include "load_connection.hpp"
-#include "server/registration.hpp"
 #include "util/clock.hpp"
 #include "util/coro.hpp"
 
@@ -151,7 +151,8 @@ asio::awaitable<void> register_worker(asio::any_io_executor executor, transport:
     reg->set_identity_key(std::string(as_chars(device.identity.public_key)));
     reg->set_device_id(Device::kDeviceId);
     reg->set_noise_static_key(std::string(as_chars(device.noise->public_key)));
-    auto signature = server::sign_registration(device.identity, Device::kDeviceId, device.noise->public_key);
+    auto signature =
+        crypto::e2e::sign_device_registration(device.identity, Device::kDeviceId, device.noise->public_key);
     reg->set_signature(std::string(as_chars(signature)));
     auto sent = conn->send(request, [job, wake, failed](Result<wire::ServerMessage> reply) {
       if (reply.ok() && reply->has_device_registered()) {

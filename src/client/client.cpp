@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "crypto/e2e/device_registration.hpp"
 #include "crypto/e2e/prekeys.hpp"
 #include "util/clock.hpp"
 #include "util/coro.hpp"
@@ -11,7 +12,6 @@
 namespace samizdat::client {
 namespace {
 
-constexpr std::string_view kRegisterDomain = "samizdat-register-device-v1";
 constexpr std::size_t kMaxOneTimePrekeysPerUpload = 200;
 constexpr std::size_t kMaxNameLength = 64;
 
@@ -147,13 +147,7 @@ asio::awaitable<Status> Client::register_device() {
   body->set_identity_key(identity.public_key.data(), identity.public_key.size());
   body->set_device_id(account_.device_id);
   body->set_noise_static_key(device_key.public_key.data(), device_key.public_key.size());
-  Bytes signed_bytes = to_bytes(kRegisterDomain);
-  append(signed_bytes, identity.public_key);
-  std::uint8_t device[4];
-  put_u32_be(device, account_.device_id);
-  append(signed_bytes, ByteView(device, 4));
-  append(signed_bytes, device_key.public_key);
-  auto signature = identity.sign(signed_bytes);
+  auto signature = crypto::e2e::sign_device_registration(identity, account_.device_id, device_key.public_key);
   body->set_signature(signature.data(), signature.size());
   auto reply = co_await connector_->call(Via::anonymous, std::move(request));
   if (!reply.ok()) {

@@ -16,6 +16,7 @@
 #include "transport/transport.hpp"
 #include "util/clock.hpp"
 #include "util/coro.hpp"
+#include "wire/error_code.hpp"
 #include "wire/message_codec.hpp"
 
 namespace samizdat::client {
@@ -107,41 +108,6 @@ asio::awaitable<void> read_loop(std::shared_ptr<ServerConnection::State> state) 
 
 }  // namespace
 
-Errc errc_from_wire(wire::ErrorCode code) {
-  switch (code) {
-    case wire::ERROR_INVALID_ARGUMENT:
-      return Errc::invalid_argument;
-    case wire::ERROR_MALFORMED:
-      return Errc::malformed;
-    case wire::ERROR_AUTH_FAILED:
-      return Errc::auth_failed;
-    case wire::ERROR_REPLAY:
-      return Errc::replay;
-    case wire::ERROR_NOT_FOUND:
-      return Errc::not_found;
-    case wire::ERROR_ALREADY_EXISTS:
-      return Errc::already_exists;
-    case wire::ERROR_LIMIT_EXCEEDED:
-      return Errc::limit_exceeded;
-    case wire::ERROR_IO:
-      return Errc::io;
-    case wire::ERROR_NETWORK:
-      return Errc::network;
-    case wire::ERROR_TIMEOUT:
-      return Errc::timeout;
-    case wire::ERROR_STORAGE:
-      return Errc::storage;
-    case wire::ERROR_PROTOCOL:
-      return Errc::protocol;
-    case wire::ERROR_UNAVAILABLE:
-      return Errc::unavailable;
-    case wire::ERROR_NOT_REGISTERED:
-      return Errc::auth_failed;
-    default:
-      return Errc::internal;
-  }
-}
-
 asio::awaitable<Result<std::unique_ptr<ServerConnection>>> ServerConnection::connect(
     asio::any_io_executor executor, const transport::Endpoint& endpoint,
     std::shared_ptr<const crypto::X25519KeyPair> device_key, std::chrono::milliseconds timeout) {
@@ -182,33 +148,14 @@ asio::awaitable<Result<wire::ServerMessage>> exchange(std::shared_ptr<ServerConn
   pending->sent_us = monotonic_micros();
   pending->probe = padding > 0;
   state->pending.emplace(id, pending);
-  Bytes bytes = wire::serialize_message(request);
   if (padding > 0) {
-    // A goodput probe: the ping carries `padding` bytes as Ping field 2 (bytes). Servers
-    // that do not know the field skip it (protobuf keeps unknown fields), and a second
-    // occurrence of field 17 (ping) merges into the first.
-    Bytes inner{0x12};  // field 2, length-delimited
-    for (std::size_t n = padding;; n >>= 7) {
-      if (n < 0x80) {
-        inner.push_back(static_cast<std::uint8_t>(n));
-        break;
-      }
-      inner.push_back(static_cast<std::uint8_t>((n & 0x7f) | 0x80));
-    }
+    // A goodput probe: the ping carries `padding` random bytes, incompressible whatever a
+    // middlebox does.
     Bytes filler(padding);
-    crypto::fill_random(filler);  // incompressible, whatever a middlebox does
-    append(inner, filler);
-    bytes.push_back(0x8a);  // field 17, length-delimited (two-byte tag)
-    bytes.push_back(0x01);
-    for (std::size_t n = inner.size();; n >>= 7) {
-      if (n < 0x80) {
-        bytes.push_back(static_cast<std::uint8_t>(n));
-        break;
-      }
-      bytes.push_back(static_cast<std::uint8_t>((n & 0x7f) | 0x80));
-    }
-    append(bytes, inner);
+    crypto::fill_random(filler);
+    request.mutable_ping()->set_padding(filler.data(), filler.size());
   }
+  Bytes bytes = wire::serialize_message(request);
   if (auto sent = state->channel.send_message(bytes); !sent.ok()) {
     state->pending.erase(id);
     co_return sent.error();
@@ -221,7 +168,7 @@ asio::awaitable<Result<wire::ServerMessage>> exchange(std::shared_ptr<ServerConn
   }
   auto reply = std::move(*pending->reply);
   if (reply.ok() && reply->has_error()) {
-    co_return make_error(errc_from_wire(reply->error().code()),
+    co_return make_error(wire::errc_from_wire(reply->error().code()),
                          "the server refused: " + reply->error().message());
   }
   co_return reply;

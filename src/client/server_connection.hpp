@@ -88,6 +88,4 @@ class ServerConnection {
   std::shared_ptr<State> state_;
 };
 
-Errc errc_from_wire(wire::ErrorCode code);
-
 }  // namespace samizdat::client

@@ -1,69 +1,19 @@
 #include "server/map_directory.hpp"
 
 #include <sodium.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
-#include <fstream>
-#include <sstream>
 
 #include "crypto/secret.hpp"
 #include "reach/channels/dns_txt_map.hpp"
 #include "reach/map/map_body_codec.hpp"
-#include "util/encoding.hpp"
+#include "server/key_file.hpp"
+#include "util/file.hpp"
 
 namespace samizdat::server {
 namespace {
 
 namespace fs = std::filesystem;
-
-Status write_file(const fs::path& file, ByteView content, bool secret) {
-  auto temporary = file;
-  temporary += ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out)
-      return make_error(Errc::io,
-                        "cannot write " + temporary.string() + ": check the directory's permissions");
-    if (secret && chmod(temporary.c_str(), 0600) != 0) {
-      return make_error(Errc::io, "cannot make " + temporary.string() + " private (chmod 0600)");
-    }
-    out.write(reinterpret_cast<const char*>(content.data()), static_cast<std::streamsize>(content.size()));
-    if (!out.flush()) return make_error(Errc::io, "writing " + temporary.string() + " failed (disk full?)");
-  }
-  std::error_code ec;
-  fs::rename(temporary, file, ec);  // readers (the running server) never see half a file
-  if (ec) return make_error(Errc::io, "cannot replace " + file.string() + ": " + ec.message());
-  return {};
-}
-
-Result<Bytes> read_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return make_error(Errc::not_found, "cannot read " + file.string());
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return to_bytes(std::string_view(buffer.str()));
-}
-
-template <std::size_t N>
-Result<std::array<std::uint8_t, N>> read_hex(const fs::path& file) {
-  auto bytes = SZ_TRY(read_file(file));
-  std::string text(as_chars(bytes));
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  auto decoded = hex_decode(text);
-  if (!decoded.ok() || decoded->size() != N) {
-    return make_error(Errc::invalid_argument, file.string() + " does not hold " + std::to_string(N) +
-                                                  " bytes in hex: restore it from a backup");
-  }
-  std::array<std::uint8_t, N> out{};
-  std::copy(decoded->begin(), decoded->end(), out.begin());
-  return out;
-}
-
-Status write_hex(const fs::path& file, ByteView bytes, bool secret) {
-  return write_file(file, as_bytes(hex_encode(bytes) + "\n"), secret);
-}
 
 fs::path map_dir(const fs::path& server_dir) { return server_dir / "map"; }
 
@@ -75,7 +25,7 @@ Status ensure_dir(const fs::path& dir) {
 }
 
 Result<crypto::Ed25519KeyPair> read_signing_key(const fs::path& file) {
-  auto seed = SZ_TRY(read_hex<32>(file));
+  auto seed = SZ_TRY(read_hex_file<32>(file));
   auto pair = crypto::Ed25519KeyPair::from_seed(seed);
   sodium_memzero(seed.data(), seed.size());
   return pair;
@@ -90,9 +40,9 @@ Result<crypto::Ed25519Public> init_map_root(const fs::path& root_dir) {
   SZ_CHECK(ensure_dir(root_dir));
   auto seed = crypto::random_bytes(32);
   auto root = crypto::Ed25519KeyPair::from_seed(seed);
-  SZ_CHECK(write_hex(root_dir / "root.key", seed, true));
+  SZ_CHECK(write_secret_hex_file(root_dir / "root.key", seed));
   sodium_memzero(seed.data(), seed.size());
-  SZ_CHECK(write_hex(root_dir / "root.pub", root.public_key, false));
+  SZ_CHECK(write_public_hex_file(root_dir / "root.pub", root.public_key));
   return root.public_key;
 }
 
@@ -108,14 +58,14 @@ Result<reach::SigningKeyCertificate> certify_map_signing_key(const fs::path& roo
   auto key_file = map_dir(server_dir) / "signing.key";
   if (new_key || !fs::exists(key_file)) {
     auto seed = crypto::random_bytes(32);
-    SZ_CHECK(write_hex(key_file, seed, true));
+    SZ_CHECK(write_secret_hex_file(key_file, seed));
     sodium_memzero(seed.data(), seed.size());
   }
   auto signing = SZ_TRY(read_signing_key(key_file));
   auto certificate = SZ_TRY(reach::certify_signing_key(*root, signing.public_key, valid_from, valid_until));
-  SZ_CHECK(write_hex(map_dir(server_dir) / "signing.cert", reach::encode_signing_key_certificate(certificate),
-                     false));
-  SZ_CHECK(write_hex(map_dir(server_dir) / "root.pub", root->public_key, false));
+  SZ_CHECK(write_public_hex_file(map_dir(server_dir) / "signing.cert",
+                                 reach::encode_signing_key_certificate(certificate)));
+  SZ_CHECK(write_public_hex_file(map_dir(server_dir) / "root.pub", root->public_key));
   return certificate;
 }
 
@@ -128,17 +78,17 @@ Result<reach::NetworkMap> load_map_draft(const fs::path& server_dir) {
 
 Status save_map_draft(const fs::path& server_dir, const reach::NetworkMap& draft) {
   SZ_CHECK(ensure_dir(map_dir(server_dir)));
-  return write_file(map_dir(server_dir) / "draft.bin", reach::encode_map_draft(draft), false);
+  return write_file_atomically(map_dir(server_dir) / "draft.bin", reach::encode_map_draft(draft));
 }
 
 Result<transport::Endpoint> complete_map_endpoint(const fs::path& server_dir, transport::Endpoint endpoint) {
   const transport::Psk zero{};
   if (endpoint.server_static == zero) {
-    auto secret = SZ_TRY(read_hex<32>(server_dir / "keys" / "noise_static.key"));
+    auto secret = SZ_TRY(read_hex_file<32>(server_dir / "keys" / "noise_static.key"));
     endpoint.server_static = crypto::X25519KeyPair::from_secret(secret).public_key;
     sodium_memzero(secret.data(), secret.size());
   }
-  if (endpoint.psk == zero) endpoint.psk = SZ_TRY(read_hex<32>(server_dir / "keys" / "endpoint.psk"));
+  if (endpoint.psk == zero) endpoint.psk = SZ_TRY(read_hex_file<32>(server_dir / "keys" / "endpoint.psk"));
   return endpoint;
 }
 
@@ -161,7 +111,7 @@ Result<PublishedFiles> publish_map(const fs::path& server_dir, const fs::path& o
                       "no map signing key: run `samizdatd map certify-signing-key` first (" +
                           signing.error().message + ")");
   }
-  auto certificate_bytes = SZ_TRY(read_hex<112>(map_dir(server_dir) / "signing.cert"));
+  auto certificate_bytes = SZ_TRY(read_hex_file<112>(map_dir(server_dir) / "signing.cert"));
   auto certificate = SZ_TRY(reach::decode_signing_key_certificate(certificate_bytes));
   if (now < certificate.valid_from || now >= certificate.valid_until) {
     return make_error(
@@ -181,7 +131,7 @@ Result<PublishedFiles> publish_map(const fs::path& server_dir, const fs::path& o
   PublishedFiles out;
   SZ_CHECK(ensure_dir(out_dir));
   auto write = [&out](const fs::path& file, ByteView content) -> Status {
-    SZ_CHECK(write_file(file, content, false));
+    SZ_CHECK(write_file_atomically(file, content));
     out.files.push_back(file);
     return {};
   };
@@ -195,7 +145,7 @@ Result<PublishedFiles> publish_map(const fs::path& server_dir, const fs::path& o
   }
   SZ_CHECK(write(out_dir / "dnsmasq-txt.conf", as_bytes(dnsmasq)));
   SZ_CHECK(write(out_dir / "zone-txt.txt", as_bytes(zone)));
-  SZ_CHECK(write_file(map_dir(server_dir) / "published.bin", bytes, false));
+  SZ_CHECK(write_file_atomically(map_dir(server_dir) / "published.bin", bytes));
   SZ_CHECK(save_map_draft(server_dir, draft));
   out.map = std::move(parsed);
   return out;

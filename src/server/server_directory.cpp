@@ -1,20 +1,19 @@
 #include "server/server_directory.hpp"
 
-#include <sys/stat.h>
 #include <toml++/toml.h>
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include "reach/bootstrap.hpp"
+#include "server/key_file.hpp"
 #include "server/map_directory.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "transport/https/cover_site.hpp"
 #include "transport/https/tls_stream.hpp"
-#include "util/encoding.hpp"
+#include "util/file.hpp"
 
 namespace samizdat::server {
 namespace fs = std::filesystem;
@@ -23,41 +22,6 @@ namespace {
 constexpr const char* kConfigFile = "config.toml";
 constexpr const char* kDatabaseFile = "samizdat.db";
 constexpr const char* kBootstrapFile = "bootstrap.txt";
-
-Status write_file(const fs::path& file, std::string_view content, bool secret) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  if (!out)
-    return make_error(Errc::io, "cannot write " + file.string() + ": check the directory's permissions");
-  out << content;
-  out.close();
-  if (!out) return make_error(Errc::io, "writing " + file.string() + " failed (disk full?)");
-  if (secret && ::chmod(file.c_str(), 0600) != 0) {
-    return make_error(Errc::io, "cannot make " + file.string() + " private (chmod 0600)");
-  }
-  return {};
-}
-
-Result<std::string> read_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return make_error(Errc::io, "cannot read " + file.string());
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-template <std::size_t N>
-Result<std::array<std::uint8_t, N>> read_key(const fs::path& file) {
-  auto text = SZ_TRY(read_file(file));
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  auto bytes = hex_decode(text);
-  if (!bytes.ok() || bytes->size() != N) {
-    return make_error(Errc::invalid_argument, file.string() + " does not hold a " + std::to_string(N) +
-                                                  "-byte key in hex: restore it from a backup");
-  }
-  std::array<std::uint8_t, N> out{};
-  std::copy(bytes->begin(), bytes->end(), out.begin());
-  return out;
-}
 
 // Binds port 0 on the URI's host to pick a free port now, so the config and the
 // bootstrap string name a fixed port.
@@ -248,20 +212,17 @@ Result<InitResult> init_server_directory(const fs::path& dir, std::vector<std::s
     if (!parsed.ok()) return std::move(parsed).error();
     config.advertise.push_back(uri);
   }
-  fs::create_directories(dir / "keys", ec);
-  if (ec) return make_error(Errc::io, "cannot create " + dir.string() + ": " + ec.message());
-  fs::permissions(dir, fs::perms::owner_all, ec);
-  fs::permissions(dir / "keys", fs::perms::owner_all, ec);
+  SZ_CHECK(create_key_folders(dir));
 
   crypto::ensure_initialized();
   auto noise = crypto::X25519KeyPair::generate();
   auto operator_key = crypto::Ed25519KeyPair::generate();
   auto psk = crypto::Secret<32>::random();
-  SZ_CHECK(write_file(dir / "keys" / "noise_static.key", hex_encode(noise.secret_key.view()) + "\n", true));
-  SZ_CHECK(write_file(dir / "keys" / "operator.key",
-                      hex_encode(operator_key.secret_key.view().subspan(0, 32)) + "\n", true));
-  SZ_CHECK(write_file(dir / "keys" / "endpoint.psk", hex_encode(psk.view()) + "\n", true));
-  SZ_CHECK(write_file(dir / kConfigFile, render_server_config(config), false));
+  SZ_CHECK(write_secret_hex_file(dir / "keys" / "noise_static.key", noise.secret_key.view()));
+  SZ_CHECK(
+      write_secret_hex_file(dir / "keys" / "operator.key", operator_key.secret_key.view().subspan(0, 32)));
+  SZ_CHECK(write_secret_hex_file(dir / "keys" / "endpoint.psk", psk.view()));
+  SZ_CHECK(write_file_atomically(dir / kConfigFile, as_bytes(render_server_config(config))));
   {
     // Named after the first tls endpoint's SNI or host, like a site's own certificate.
     std::string name = "localhost";
@@ -283,7 +244,7 @@ Result<InitResult> init_server_directory(const fs::path& dir, std::vector<std::s
   std::vector<transport::Endpoint> bound;
   for (const auto& endpoint : loaded.options.listen) bound.push_back(endpoint);
   auto bootstrap = SZ_TRY(make_bootstrap(loaded, bound));
-  SZ_CHECK(write_file(dir / kBootstrapFile, bootstrap + "\n", false));
+  SZ_CHECK(write_file_atomically(dir / kBootstrapFile, as_bytes(bootstrap + "\n")));
   return InitResult{bootstrap, config.listen};
 }
 
@@ -300,11 +261,11 @@ Result<LoadedServer> load_server_directory(const fs::path& dir) {
   }
   LoadedServer loaded;
   loaded.config = SZ_TRY(load_server_config(dir / kConfigFile));
-  auto noise_secret = SZ_TRY(read_key<32>(dir / "keys" / "noise_static.key"));
-  auto operator_seed = SZ_TRY(read_key<32>(dir / "keys" / "operator.key"));
-  auto psk = SZ_TRY(read_key<32>(dir / "keys" / "endpoint.psk"));
+  auto noise_secret = SZ_TRY(read_hex_file<32>(dir / "keys" / "noise_static.key"));
+  auto operator_seed = SZ_TRY(read_hex_file<32>(dir / "keys" / "operator.key"));
+  auto psk = SZ_TRY(read_hex_file<32>(dir / "keys" / "endpoint.psk"));
   if (fs::exists(dir / "map" / "root.pub", ec))
-    loaded.map_root = SZ_TRY(read_key<32>(dir / "map" / "root.pub"));
+    loaded.map_root = SZ_TRY(read_hex_file<32>(dir / "map" / "root.pub"));
   if (auto published = load_published_map(dir); published.ok()) {
     loaded.map_mirrors = published->map.mirrors;
     loaded.map_dns_names = published->map.dns_names;
@@ -375,7 +336,7 @@ Result<std::string> make_bootstrap(const LoadedServer& loaded,
 Result<std::string> rewrite_bootstrap_file(const fs::path& dir) {
   auto loaded = SZ_TRY(load_server_directory(dir));
   auto bootstrap = SZ_TRY(make_bootstrap(loaded, loaded.options.listen));
-  SZ_CHECK(write_file(dir / kBootstrapFile, bootstrap + "\n", false));
+  SZ_CHECK(write_file_atomically(dir / kBootstrapFile, as_bytes(bootstrap + "\n")));
   return bootstrap;
 }
 

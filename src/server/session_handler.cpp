@@ -1,14 +1,15 @@
 #include "server/session_handler.hpp"
 
+#include "crypto/e2e/device_registration.hpp"
 #include "crypto/e2e/mailbox_id.hpp"
 #include "crypto/e2e/prekeys.hpp"
 #include "crypto/e2e/sender_certificate.hpp"
 #include "server/map_push.hpp"
-#include "server/registration.hpp"
 #include "server/store_call.hpp"
 #include "server/tunnel_request.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
+#include "wire/error_code.hpp"
 #include "wire/message_codec.hpp"
 
 namespace samizdat::server {
@@ -30,46 +31,12 @@ std::string as_string(ByteView bytes) { return std::string(as_chars(bytes)); }
 wire::ServerMessage error_reply(Errc code, std::string message) {
   wire::ServerMessage reply;
   auto* error = reply.mutable_error();
-  error->set_code(to_wire_error(code));
+  error->set_code(wire::to_wire_error(code));
   error->set_message(std::move(message));
   return reply;
 }
 
 }  // namespace
-
-wire::ErrorCode to_wire_error(Errc code) {
-  switch (code) {
-    case Errc::invalid_argument:
-      return wire::ERROR_INVALID_ARGUMENT;
-    case Errc::malformed:
-      return wire::ERROR_MALFORMED;
-    case Errc::auth_failed:
-      return wire::ERROR_AUTH_FAILED;
-    case Errc::replay:
-      return wire::ERROR_REPLAY;
-    case Errc::not_found:
-      return wire::ERROR_NOT_FOUND;
-    case Errc::already_exists:
-      return wire::ERROR_ALREADY_EXISTS;
-    case Errc::limit_exceeded:
-      return wire::ERROR_LIMIT_EXCEEDED;
-    case Errc::io:
-      return wire::ERROR_IO;
-    case Errc::network:
-      return wire::ERROR_NETWORK;
-    case Errc::timeout:
-      return wire::ERROR_TIMEOUT;
-    case Errc::storage:
-      return wire::ERROR_STORAGE;
-    case Errc::protocol:
-      return wire::ERROR_PROTOCOL;
-    case Errc::unavailable:
-      return wire::ERROR_UNAVAILABLE;
-    case Errc::internal:
-      return wire::ERROR_INTERNAL;
-  }
-  return wire::ERROR_UNSPECIFIED;
-}
 
 SessionHandler::SessionHandler(ServiceContext& context, asio::any_io_executor executor,
                                std::optional<crypto::X25519Public> peer_static, ReplySink sink)
@@ -159,7 +126,7 @@ Result<store::DeviceRecord> SessionHandler::parse_registration(const wire::Regis
   auto noise_key = SZ_TRY(field<32>(request.noise_static_key(), "noise_static_key"));
   auto signature = SZ_TRY(field<64>(request.signature(), "signature"));
   if (request.device_id() == 0) return make_error(Errc::invalid_argument, "device_id must be at least 1");
-  if (!verify_registration(identity, request.device_id(), noise_key, signature).ok()) {
+  if (!crypto::e2e::verify_device_registration(identity, request.device_id(), noise_key, signature).ok()) {
     return make_error(Errc::auth_failed, "registration signature does not verify under the identity key");
   }
   store::DeviceRecord record;

@@ -76,7 +76,4 @@ class SessionHandler {
   bool tunnel_requested_ = false;
 };
 
-// The wire error code for an Errc.
-wire::ErrorCode to_wire_error(Errc code);
-
 }  // namespace samizdat::server

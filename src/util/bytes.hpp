@@ -54,4 +54,21 @@ inline std::uint64_t get_u64_be(const std::uint8_t* in) {
   return v;
 }
 
+// Appending forms, for formats built up in a Bytes (read back with util/byte_reader.hpp).
+inline void append_u16_be(Bytes& out, std::uint16_t v) {
+  std::uint8_t b[2];
+  put_u16_be(b, v);
+  out.insert(out.end(), b, b + 2);
+}
+inline void append_u32_be(Bytes& out, std::uint32_t v) {
+  std::uint8_t b[4];
+  put_u32_be(b, v);
+  out.insert(out.end(), b, b + 4);
+}
+inline void append_u64_be(Bytes& out, std::uint64_t v) {
+  std::uint8_t b[8];
+  put_u64_be(b, v);
+  out.insert(out.end(), b, b + 8);
+}
+
 }  // namespace samizdat

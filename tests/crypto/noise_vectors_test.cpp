@@ -15,7 +15,7 @@
 namespace samizdat::crypto::noise {
 namespace {
 
-const char* const kVectorPath = SAMIZDAT_SOURCE_DIR "/../shared/vectors/noise-25519-chachapoly-blake2b.json";
+const char* const kVectorPath = SAMIZDAT_SOURCE_DIR "/tests/vectors/noise-25519-chachapoly-blake2b.json";
 
 Bytes hex(const nlohmann::json& value) {
   auto decoded = hex_decode(value.get<std::string>());
@@ -103,7 +103,7 @@ std::string run_vector(const nlohmann::json& vector) {
 TEST(NoiseVectors, EverySupportedCacophonyVectorMatchesInBothRoles) {
   std::ifstream file(kVectorPath);
   ASSERT_TRUE(file.good()) << "Noise vector file missing: " << kVectorPath
-                           << " (it lives in the shared vectors directory next to the project)";
+                           << " (tests/vectors/ in the repository)";
   nlohmann::json document;
   ASSERT_NO_THROW(document = nlohmann::json::parse(file)) << "vector file is not valid JSON";
   ASSERT_TRUE(document.contains("vectors")) << "vector file has no 'vectors' array";

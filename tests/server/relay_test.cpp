@@ -167,8 +167,8 @@ TEST_F(RelayTest, DevicesRegisterAndExchangeEnvelopesThroughTheRelayWhichSeesNoP
     r->set_identity_key(testing::str(device->identity.public_key));
     r->set_device_id(device->device_id);
     r->set_noise_static_key(testing::str(device->noise->public_key));
-    r->set_signature(
-        testing::str(sign_registration(device->identity, device->device_id, device->noise->public_key)));
+    r->set_signature(testing::str(crypto::e2e::sign_device_registration(device->identity, device->device_id,
+                                                                        device->noise->public_key)));
     ASSERT_TRUE((*anonymous)->request(m).has_device_registered());
   }
   // Bob, as his registered device (IKpsk2 inside the tunnel), sends; Alice fetches.

@@ -89,8 +89,8 @@ TEST_F(Samizdatd, RefusesARegistrationWhoseSignatureDoesNotVerify) {
   r->set_identity_key(str(mallory.identity.public_key));
   r->set_device_id(1);
   r->set_noise_static_key(str(mallory.noise->public_key));
-  auto signature =
-      server::sign_registration(mallory.identity, 2, mallory.noise->public_key);  // other device id
+  auto signature = crypto::e2e::sign_device_registration(mallory.identity, 2,
+                                                         mallory.noise->public_key);  // other device id
   r->set_signature(str(signature));
   auto reply = anonymous()->request(m);
   ASSERT_TRUE(reply.has_error());

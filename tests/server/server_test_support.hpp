@@ -24,11 +24,11 @@
 #include <thread>
 #include <vector>
 
+#include "crypto/e2e/device_registration.hpp"
 #include "crypto/e2e/mailbox_id.hpp"
 #include "crypto/e2e/prekeys.hpp"
 #include "reach/bootstrap.hpp"
 #include "samizdat/session.pb.h"
-#include "server/registration.hpp"
 #include "support/fork_child.hpp"
 #include "transport/message_channel.hpp"
 #include "transport/transport.hpp"
@@ -234,8 +234,8 @@ class Client {
     r->set_identity_key(str(device.identity.public_key));
     r->set_device_id(device.device_id);
     r->set_noise_static_key(str(device.noise->public_key));
-    r->set_signature(
-        str(server::sign_registration(device.identity, device.device_id, device.noise->public_key)));
+    r->set_signature(str(
+        crypto::e2e::sign_device_registration(device.identity, device.device_id, device.noise->public_key)));
     return request(m);
   }
   wire::ServerMessage upload_prekeys(const Device& device, std::uint32_t first_opk, std::size_t count) {

@@ -2,8 +2,6 @@
 
 #include <string_view>
 
-#include "crypto/e2e/byte_reader.hpp"
-
 namespace samizdat::crypto::e2e {
 
 Bytes signed_prekey_signing_message(PreKeyId id, const X25519Public& public_key) {
@@ -11,7 +9,7 @@ Bytes signed_prekey_signing_message(PreKeyId id, const X25519Public& public_key)
   Bytes message;
   message.reserve(kDomain.size() + 4 + public_key.size());
   append(message, as_bytes(kDomain));
-  put_u32(message, id);
+  append_u32_be(message, id);
   append(message, public_key);
   return message;
 }

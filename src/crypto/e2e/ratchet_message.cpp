@@ -2,7 +2,7 @@
 
 #include <sodium.h>
 
-#include "crypto/e2e/byte_reader.hpp"
+#include "util/byte_reader.hpp"
 
 namespace samizdat::crypto::e2e {
 namespace {
@@ -10,17 +10,17 @@ namespace {
 constexpr std::size_t kTagSize = crypto_aead_chacha20poly1305_ietf_ABYTES;
 constexpr std::size_t kMaxCiphertextSize = kMaxMessagePlaintextSize + kTagSize;
 
+constexpr std::string_view kSubject = "ratchet message";
+
 Error malformed(std::string what) {
-  return make_error(Errc::malformed, "ratchet message " + std::move(what));
+  return make_error(Errc::malformed, std::string(kSubject) + " " + std::move(what));
 }
 
 Result<RatchetMessage> parse_body(ByteReader& reader) {
   RatchetMessage message;
-  if (!reader.read_array(message.header.ratchet_key) ||
-      !reader.read_u32(message.header.previous_chain_length) ||
-      !reader.read_u32(message.header.message_number)) {
-    return malformed("is truncated (header)");
-  }
+  message.header.ratchet_key = SZ_TRY(reader.array<32>("ratchet key"));
+  message.header.previous_chain_length = SZ_TRY(reader.u32("previous chain length"));
+  message.header.message_number = SZ_TRY(reader.u32("message number"));
   if (reader.remaining() < kTagSize) return malformed("is truncated (ciphertext shorter than its tag)");
   if (reader.remaining() > kMaxCiphertextSize) {
     return make_error(Errc::limit_exceeded, "ratchet message is larger than the maximum message size");
@@ -34,8 +34,8 @@ Result<RatchetMessage> parse_body(ByteReader& reader) {
 
 void MessageHeader::encode_to(Bytes& out) const {
   append(out, ratchet_key);
-  put_u32(out, previous_chain_length);
-  put_u32(out, message_number);
+  append_u32_be(out, previous_chain_length);
+  append_u32_be(out, message_number);
 }
 
 Bytes RatchetMessage::encode() const {
@@ -51,19 +51,23 @@ Result<RatchetMessage> RatchetMessage::parse(ByteView bytes) {
   MessageType type = SZ_TRY(peek_message_type(bytes));
   if (type != MessageType::message)
     return malformed("is a prekey message where a normal message was expected");
-  ByteReader reader(bytes.subspan(1));
+  ByteReader reader(bytes.subspan(1), kSubject);
   return parse_body(reader);
+}
+
+void encode_prekey_message_prefix(const X3dhHeader& x3dh, Bytes& out) {
+  out.push_back(static_cast<std::uint8_t>(MessageType::prekey_message));
+  append(out, x3dh.initiator_identity);
+  append(out, x3dh.ephemeral_key);
+  append_u32_be(out, x3dh.signed_prekey_id);
+  out.push_back(x3dh.one_time_prekey_id ? 1 : 0);
+  if (x3dh.one_time_prekey_id) append_u32_be(out, *x3dh.one_time_prekey_id);
 }
 
 Bytes PreKeyMessage::encode() const {
   Bytes out;
-  out.reserve(1 + 32 + 32 + 4 + 1 + 4 + 1 + kMessageHeaderSize + message.ciphertext.size());
-  out.push_back(static_cast<std::uint8_t>(MessageType::prekey_message));
-  append(out, x3dh.initiator_identity);
-  append(out, x3dh.ephemeral_key);
-  put_u32(out, x3dh.signed_prekey_id);
-  out.push_back(x3dh.one_time_prekey_id ? 1 : 0);
-  if (x3dh.one_time_prekey_id) put_u32(out, *x3dh.one_time_prekey_id);
+  out.reserve(kMaxPreKeyMessagePrefixSize + 1 + kMessageHeaderSize + message.ciphertext.size());
+  encode_prekey_message_prefix(x3dh, out);
   append(out, message.encode());
   return out;
 }
@@ -72,21 +76,16 @@ Result<PreKeyMessage> PreKeyMessage::parse(ByteView bytes) {
   MessageType type = SZ_TRY(peek_message_type(bytes));
   if (type != MessageType::prekey_message)
     return malformed("is a normal message where a prekey message was expected");
-  ByteReader reader(bytes.subspan(1));
+  ByteReader reader(bytes.subspan(1), kSubject);
   PreKeyMessage out;
-  std::uint8_t has_opk = 0;
-  if (!reader.read_array(out.x3dh.initiator_identity) || !reader.read_array(out.x3dh.ephemeral_key) ||
-      !reader.read_u32(out.x3dh.signed_prekey_id) || !reader.read_u8(has_opk)) {
-    return malformed("is truncated (X3DH header)");
-  }
+  out.x3dh.initiator_identity = SZ_TRY(reader.array<32>("initiator identity"));
+  out.x3dh.ephemeral_key = SZ_TRY(reader.array<32>("ephemeral key"));
+  out.x3dh.signed_prekey_id = SZ_TRY(reader.u32("signed prekey id"));
+  std::uint8_t has_opk = SZ_TRY(reader.u8("one-time prekey flag"));
   if (has_opk > 1) return malformed("has an invalid one-time prekey flag");
-  if (has_opk == 1) {
-    std::uint32_t id = 0;
-    if (!reader.read_u32(id)) return malformed("is truncated (one-time prekey id)");
-    out.x3dh.one_time_prekey_id = id;
-  }
-  std::uint8_t inner_type = 0;
-  if (!reader.read_u8(inner_type) || inner_type != static_cast<std::uint8_t>(MessageType::message)) {
+  if (has_opk == 1) out.x3dh.one_time_prekey_id = SZ_TRY(reader.u32("one-time prekey id"));
+  auto inner_type = reader.u8("inner message type");
+  if (!inner_type.ok() || *inner_type != static_cast<std::uint8_t>(MessageType::message)) {
     return malformed("does not contain a normal message after its X3DH header");
   }
   out.message = SZ_TRY(parse_body(reader));

@@ -49,6 +49,11 @@ struct PreKeyMessage {
   static Result<PreKeyMessage> parse(ByteView bytes);
 };
 
+// What precedes the Message in a PreKeyMessage (0x02 up to the optional one-time prekey id),
+// for a sender that seals the Message straight after it.
+inline constexpr std::size_t kMaxPreKeyMessagePrefixSize = 1 + 32 + 32 + 4 + 1 + 4;
+void encode_prekey_message_prefix(const X3dhHeader& x3dh, Bytes& out);
+
 // The first byte, checked: lets a receiver route a PreKeyMessage to session set-up.
 Result<MessageType> peek_message_type(ByteView bytes);
 

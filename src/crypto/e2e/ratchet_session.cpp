@@ -43,7 +43,14 @@ Error replay_error() {
 
 Result<RatchetSession> RatchetSession::initiate(const Ed25519KeyPair& local_identity,
                                                 const PreKeyBundle& bundle) {
-  X3dhInitiated x3dh = SZ_TRY(x3dh_initiate(local_identity, bundle));
+  return initiate(local_identity, bundle, X25519KeyPair::generate(), X25519KeyPair::generate());
+}
+
+Result<RatchetSession> RatchetSession::initiate(const Ed25519KeyPair& local_identity,
+                                                const PreKeyBundle& bundle,
+                                                const X25519KeyPair& x3dh_ephemeral,
+                                                X25519KeyPair first_ratchet_key) {
+  X3dhInitiated x3dh = SZ_TRY(x3dh_initiate(local_identity, bundle, x3dh_ephemeral));
   RatchetSession s;
   s.local_identity_ = local_identity.public_key;
   s.remote_identity_ = bundle.identity_key;
@@ -51,7 +58,7 @@ Result<RatchetSession> RatchetSession::initiate(const Ed25519KeyPair& local_iden
   s.is_initiator_ = true;
   s.associated_data_ = std::move(x3dh.associated_data);
   // RatchetInitAlice: DHs fresh, DHr = Bob's signed prekey, RK/CKs = KDF_RK(SK, DH(DHs, DHr)).
-  s.dh_self_ = X25519KeyPair::generate();
+  s.dh_self_ = std::move(first_ratchet_key);
   s.dh_remote_ = x3dh.responder_signed_prekey;
   Secret<32> dh_out = SZ_TRY(x25519(s.dh_self_.secret_key, *s.dh_remote_));
   RootStep root = kdf_root(x3dh.shared_key, dh_out);
@@ -93,20 +100,8 @@ Result<Bytes> RatchetSession::encrypt(ByteView plaintext) {
   MessageHeader header{dh_self_.public_key, previous_send_count_, send_count_};
 
   Bytes out;
-  out.reserve(1 + 32 + 32 + 4 + 1 + 4 + 1 + kMessageHeaderSize + plaintext.size() + 16);
-  if (pending_x3dh_) {
-    out.push_back(static_cast<std::uint8_t>(MessageType::prekey_message));
-    append(out, pending_x3dh_->initiator_identity);
-    append(out, pending_x3dh_->ephemeral_key);
-    std::uint8_t id[4];
-    put_u32_be(id, pending_x3dh_->signed_prekey_id);
-    out.insert(out.end(), id, id + 4);
-    out.push_back(pending_x3dh_->one_time_prekey_id ? 1 : 0);
-    if (pending_x3dh_->one_time_prekey_id) {
-      put_u32_be(id, *pending_x3dh_->one_time_prekey_id);
-      out.insert(out.end(), id, id + 4);
-    }
-  }
+  out.reserve(kMaxPreKeyMessagePrefixSize + 1 + kMessageHeaderSize + plaintext.size() + 16);
+  if (pending_x3dh_) encode_prekey_message_prefix(*pending_x3dh_, out);
   out.push_back(static_cast<std::uint8_t>(MessageType::message));
   header.encode_to(out);
   seal_with_message_key(step.message_key, associated_data_with_header(associated_data_, header), plaintext,

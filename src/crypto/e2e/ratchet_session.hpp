@@ -46,6 +46,11 @@ class RatchetSession {
   // starts the ratchet. Until the first reply decrypts, encrypt() produces PreKeyMessages.
   // The caller must have checked bundle.identity_key against the contact's pinned address.
   static Result<RatchetSession> initiate(const Ed25519KeyPair& local_identity, const PreKeyBundle& bundle);
+  // The same with its two fresh key pairs given instead of drawn (the X3DH ephemeral and the
+  // first sending ratchet key): for fixed-input test vectors. Never use either key twice.
+  static Result<RatchetSession> initiate(const Ed25519KeyPair& local_identity, const PreKeyBundle& bundle,
+                                         const X25519KeyPair& x3dh_ephemeral,
+                                         X25519KeyPair first_ratchet_key);
 
   // Responder: set up a session from a first message. The caller parses it (PreKeyMessage::parse),
   // looks up the SPK and OPK named in message.x3dh (nullptr if none) and passes them in. On

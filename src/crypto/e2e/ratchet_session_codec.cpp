@@ -14,8 +14,8 @@
 // written oldest first so eviction order survives a round trip.
 #include <cstring>
 
-#include "crypto/e2e/byte_reader.hpp"
 #include "crypto/e2e/ratchet_session.hpp"
+#include "util/byte_reader.hpp"
 
 namespace samizdat::crypto::e2e {
 namespace {
@@ -31,7 +31,9 @@ enum Flags : std::uint8_t {
   kAllFlags = 31,
 };
 
-Error malformed(const std::string& what) {
+Error invalid(std::string what) { return make_error(Errc::malformed, std::move(what)); }
+
+Error damaged(const std::string& what) {
   return make_error(Errc::malformed,
                     "stored ratchet session is damaged (" + what + "): the session must be reset");
 }
@@ -63,20 +65,20 @@ SecretBytes RatchetSession::serialize() const {
   append(out, root_key_.view());
   if (send_chain_) append(out, send_chain_->view());
   if (receive_chain_) append(out, receive_chain_->view());
-  put_u32(out, send_count_);
-  put_u32(out, receive_count_);
-  put_u32(out, previous_send_count_);
+  append_u32_be(out, send_count_);
+  append_u32_be(out, receive_count_);
+  append_u32_be(out, previous_send_count_);
   if (pending_x3dh_) {
-    put_u32(out, pending_x3dh_->signed_prekey_id);
+    append_u32_be(out, pending_x3dh_->signed_prekey_id);
     out.push_back(pending_x3dh_->one_time_prekey_id ? 1 : 0);
-    if (pending_x3dh_->one_time_prekey_id) put_u32(out, *pending_x3dh_->one_time_prekey_id);
+    if (pending_x3dh_->one_time_prekey_id) append_u32_be(out, *pending_x3dh_->one_time_prekey_id);
   }
-  put_u32(out, static_cast<std::uint32_t>(previous_remote_keys_.size()));
+  append_u32_be(out, static_cast<std::uint32_t>(previous_remote_keys_.size()));
   for (const auto& key : previous_remote_keys_) append(out, key);
-  put_u32(out, static_cast<std::uint32_t>(skipped_.size()));
+  append_u32_be(out, static_cast<std::uint32_t>(skipped_.size()));
   for (const auto& [order, id] : skipped_by_age_) {
     append(out, id.ratchet_key);
-    put_u32(out, id.message_number);
+    append_u32_be(out, id.message_number);
     append(out, skipped_.at(id).message_key.view());
   }
   SecretBytes secret(out.size());
@@ -87,91 +89,64 @@ SecretBytes RatchetSession::serialize() const {
 }
 
 Result<RatchetSession> RatchetSession::deserialize(ByteView bytes) {
-  ByteReader reader(bytes);
-  std::array<std::uint8_t, 4> magic{};
-  std::uint8_t version = 0, flags = 0;
-  if (!reader.read_array(magic) || std::memcmp(magic.data(), kMagic, 4) != 0) return malformed("bad magic");
-  if (!reader.read_u8(version) || version != kStateVersion) return malformed("unknown version");
-  if (!reader.read_u8(flags) || (flags & ~kAllFlags) != 0) return malformed("unknown flags");
-
   RatchetSession s;
-  s.is_initiator_ = (flags & kInitiator) != 0;
-  if ((flags & kPendingX3dh) != 0 && !s.is_initiator_)
-    return malformed("responder with a pending X3DH header");
-  std::array<std::uint8_t, 32> secret{};
-  if (!reader.read_array(s.local_identity_) || !reader.read_array(s.remote_identity_) ||
-      !reader.read_array(s.base_key_) || !reader.read_array(secret)) {
-    return malformed("truncated");
-  }
-  s.dh_self_.secret_key = Secret<32>(secret);
-  sodium_memzero(secret.data(), secret.size());
-  if (!reader.read_array(s.dh_self_.public_key)) return malformed("truncated");
-  if ((flags & kHasRemote) != 0) {
-    X25519Public remote{};
-    if (!reader.read_array(remote)) return malformed("truncated");
-    s.dh_remote_ = remote;
-  }
-  auto read_secret = [&](Secret<32>& into) {
-    ByteView view;
-    if (!reader.read_view(32, view)) return false;
-    into = Secret<32>(view);
-    return true;
+  // Every failure below becomes one "damaged: reset it" error (the reader's message says where).
+  auto parse = [&s, bytes]() -> Status {
+    ByteReader reader(bytes, "session state");
+    auto magic = SZ_TRY(reader.bytes(4, "magic"));
+    if (std::memcmp(magic.data(), kMagic, 4) != 0) return invalid("bad magic");
+    if (SZ_TRY(reader.u8("version")) != kStateVersion) return invalid("unknown version");
+    std::uint8_t flags = SZ_TRY(reader.u8("flags"));
+    if ((flags & ~kAllFlags) != 0) return invalid("unknown flags");
+    s.is_initiator_ = (flags & kInitiator) != 0;
+    if ((flags & kPendingX3dh) != 0 && !s.is_initiator_)
+      return invalid("responder with a pending X3DH header");
+    s.local_identity_ = SZ_TRY(reader.array<32>("local identity"));
+    s.remote_identity_ = SZ_TRY(reader.array<32>("remote identity"));
+    s.base_key_ = SZ_TRY(reader.array<32>("base key"));
+    s.dh_self_.secret_key = Secret<32>(SZ_TRY(reader.bytes(32, "ratchet secret key")));
+    s.dh_self_.public_key = SZ_TRY(reader.array<32>("ratchet public key"));
+    if ((flags & kHasRemote) != 0) s.dh_remote_ = SZ_TRY(reader.array<32>("remote ratchet key"));
+    s.root_key_ = Secret<32>(SZ_TRY(reader.bytes(32, "root key")));
+    if ((flags & kHasSendChain) != 0) s.send_chain_.emplace(SZ_TRY(reader.bytes(32, "sending chain key")));
+    if ((flags & kHasReceiveChain) != 0) {
+      s.receive_chain_.emplace(SZ_TRY(reader.bytes(32, "receiving chain key")));
+      if (!s.dh_remote_) return invalid("receiving chain without a remote ratchet key");
+    }
+    s.send_count_ = SZ_TRY(reader.u32("sending count"));
+    s.receive_count_ = SZ_TRY(reader.u32("receiving count"));
+    s.previous_send_count_ = SZ_TRY(reader.u32("previous sending count"));
+    if ((flags & kPendingX3dh) != 0) {
+      X3dhHeader pending;
+      pending.initiator_identity = s.local_identity_;
+      pending.ephemeral_key = s.base_key_;
+      pending.signed_prekey_id = SZ_TRY(reader.u32("pending signed prekey id"));
+      std::uint8_t has_opk = SZ_TRY(reader.u8("pending one-time prekey flag"));
+      if (has_opk > 1) return invalid("bad pending X3DH header");
+      if (has_opk == 1) pending.one_time_prekey_id = SZ_TRY(reader.u32("pending one-time prekey id"));
+      s.pending_x3dh_ = pending;
+    }
+    std::uint32_t previous_count = SZ_TRY(reader.u32("previous chain count"));
+    if (previous_count > kMaxPreviousRemoteKeys) return invalid("too many previous chains");
+    s.previous_remote_keys_.resize(previous_count);
+    for (auto& key : s.previous_remote_keys_) key = SZ_TRY(reader.array<32>("previous chain key"));
+    std::uint32_t skipped_count = SZ_TRY(reader.u32("skipped key count"));
+    if (skipped_count > kMaxSkippedKeys) return invalid("too many skipped keys");
+    if (reader.remaining() != std::size_t{skipped_count} * 68)
+      return invalid("skipped keys do not fill the rest");
+    for (std::uint32_t i = 0; i < skipped_count; ++i) {
+      SkippedKeyId id;
+      id.ratchet_key = SZ_TRY(reader.array<32>("skipped key's ratchet key"));
+      id.message_number = SZ_TRY(reader.u32("skipped key's message number"));
+      ByteView key = SZ_TRY(reader.bytes(32, "skipped key"));
+      if (s.skipped_.count(id) != 0) return invalid("duplicate skipped key");
+      std::uint64_t order = s.skipped_order_++;
+      s.skipped_.emplace(id, SkippedKey{Secret<32>(key), order});
+      s.skipped_by_age_.emplace(order, id);
+    }
+    return reader.finish();
   };
-  if (!read_secret(s.root_key_)) return malformed("truncated");
-  if ((flags & kHasSendChain) != 0) {
-    s.send_chain_.emplace();
-    if (!read_secret(*s.send_chain_)) return malformed("truncated");
-  }
-  if ((flags & kHasReceiveChain) != 0) {
-    s.receive_chain_.emplace();
-    if (!read_secret(*s.receive_chain_)) return malformed("truncated");
-    if (!s.dh_remote_) return malformed("receiving chain without a remote ratchet key");
-  }
-  if (!reader.read_u32(s.send_count_) || !reader.read_u32(s.receive_count_) ||
-      !reader.read_u32(s.previous_send_count_)) {
-    return malformed("truncated");
-  }
-  if ((flags & kPendingX3dh) != 0) {
-    X3dhHeader pending;
-    pending.initiator_identity = s.local_identity_;
-    pending.ephemeral_key = s.base_key_;
-    std::uint8_t has_opk = 0;
-    if (!reader.read_u32(pending.signed_prekey_id) || !reader.read_u8(has_opk) || has_opk > 1) {
-      return malformed("bad pending X3DH header");
-    }
-    if (has_opk == 1) {
-      std::uint32_t id = 0;
-      if (!reader.read_u32(id)) return malformed("truncated");
-      pending.one_time_prekey_id = id;
-    }
-    s.pending_x3dh_ = pending;
-  }
-  std::uint32_t previous_count = 0;
-  if (!reader.read_u32(previous_count) || previous_count > kMaxPreviousRemoteKeys) {
-    return malformed("too many previous chains");
-  }
-  s.previous_remote_keys_.resize(previous_count);
-  for (auto& key : s.previous_remote_keys_) {
-    if (!reader.read_array(key)) return malformed("truncated");
-  }
-  std::uint32_t skipped_count = 0;
-  if (!reader.read_u32(skipped_count) || skipped_count > kMaxSkippedKeys)
-    return malformed("too many skipped keys");
-  if (reader.remaining() != std::size_t{skipped_count} * 68)
-    return malformed("skipped keys do not fill the rest");
-  for (std::uint32_t i = 0; i < skipped_count; ++i) {
-    SkippedKeyId id;
-    ByteView key;
-    if (!reader.read_array(id.ratchet_key) || !reader.read_u32(id.message_number) ||
-        !reader.read_view(32, key)) {
-      return malformed("truncated");
-    }
-    if (s.skipped_.count(id) != 0) return malformed("duplicate skipped key");
-    std::uint64_t order = s.skipped_order_++;
-    s.skipped_.emplace(id, SkippedKey{Secret<32>(key), order});
-    s.skipped_by_age_.emplace(order, id);
-  }
-  if (!reader.at_end()) return malformed("trailing bytes");
+  if (auto parsed = parse(); !parsed.ok()) return damaged(parsed.error().message);
   s.associated_data_.reserve(kX3dhAssociatedDataSize);
   append(s.associated_data_, s.is_initiator_ ? s.local_identity_ : s.remote_identity_);
   append(s.associated_data_, s.is_initiator_ ? s.remote_identity_ : s.local_identity_);

@@ -4,9 +4,9 @@
 
 #include <string_view>
 
-#include "crypto/e2e/byte_reader.hpp"
 #include "crypto/e2e/hkdf.hpp"
 #include "crypto/e2e/padding.hpp"
+#include "util/byte_reader.hpp"
 
 namespace samizdat::crypto::e2e {
 namespace {
@@ -75,6 +75,12 @@ Error tampered() {
 
 Result<Bytes> seal_envelope(const Ed25519KeyPair& sender_identity, const SenderCertificate& certificate,
                             const Ed25519Public& recipient_identity, ByteView content) {
+  return seal_envelope(sender_identity, certificate, recipient_identity, content, X25519KeyPair::generate());
+}
+
+Result<Bytes> seal_envelope(const Ed25519KeyPair& sender_identity, const SenderCertificate& certificate,
+                            const Ed25519Public& recipient_identity, ByteView content,
+                            const X25519KeyPair& ephemeral) {
   if (content.size() > kMaxSealedContentSize) {
     return make_error(Errc::limit_exceeded, "content of " + std::to_string(content.size()) +
                                                 " bytes is too large for a sealed envelope");
@@ -86,7 +92,6 @@ Result<Bytes> seal_envelope(const Ed25519KeyPair& sender_identity, const SenderC
   auto recipient_x = ed25519_public_to_x25519(recipient_identity);
   if (!recipient_x.ok()) return make_error(Errc::invalid_argument, "recipient identity key is not valid");
 
-  X25519KeyPair ephemeral = X25519KeyPair::generate();
   Secret<32> dh_ephemeral = SZ_TRY(x25519(ephemeral.secret_key, *recipient_x));
   EphemeralKeys keys = ephemeral_keys(*recipient_x, ephemeral.public_key, dh_ephemeral);
 
@@ -150,14 +155,10 @@ Result<OpenedEnvelope> open_envelope(const Ed25519KeyPair& recipient_identity,
   }
 
   // Authenticated from here on: what remains to check is the sender's own encoding.
-  ByteReader reader(inner.view());
-  ByteView certificate_bytes;
-  std::uint32_t content_size = 0;
-  ByteView content;
-  if (!reader.read_view(kSenderCertificateSize, certificate_bytes) || !reader.read_u32(content_size) ||
-      !reader.read_view(content_size, content)) {
-    return make_error(Errc::malformed, "sealed envelope content is truncated");
-  }
+  ByteReader reader(inner.view(), "sealed envelope content");
+  ByteView certificate_bytes = SZ_TRY(reader.bytes(kSenderCertificateSize, "sender certificate"));
+  std::uint32_t content_size = SZ_TRY(reader.u32("content length"));
+  ByteView content = SZ_TRY(reader.bytes(content_size, "content"));
   ByteView padding = reader.rest();
   for (std::uint8_t b : padding) {
     if (b != 0) return make_error(Errc::malformed, "sealed envelope padding is not zero");

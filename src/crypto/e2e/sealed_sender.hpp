@@ -29,6 +29,11 @@ inline constexpr std::size_t kMaxSealedContentSize = 512 * 1024;
 // sender's identity. Errc::limit_exceeded if content is too large.
 Result<Bytes> seal_envelope(const Ed25519KeyPair& sender_identity, const SenderCertificate& certificate,
                             const Ed25519Public& recipient_identity, ByteView content);
+// The same with the ephemeral key pair e given instead of drawn: for fixed-input test vectors.
+// Sealing twice with one ephemeral would reuse AEAD keys with the zero nonce: never do it.
+Result<Bytes> seal_envelope(const Ed25519KeyPair& sender_identity, const SenderCertificate& certificate,
+                            const Ed25519Public& recipient_identity, ByteView content,
+                            const X25519KeyPair& ephemeral);
 
 struct OpenedEnvelope {
   SenderCertificate certificate;  // verified; certificate.sender_identity is authenticated

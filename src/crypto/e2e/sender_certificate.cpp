@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "crypto/e2e/byte_reader.hpp"
+#include "util/byte_reader.hpp"
 
 namespace samizdat::crypto::e2e {
 namespace {
@@ -16,8 +16,8 @@ Bytes signed_part(const SenderCertificate& certificate) {
   out.reserve(kSignedSize + certificate.signature.size());
   out.push_back(kCertificateVersion);
   append(out, certificate.sender_identity);
-  put_u32(out, certificate.sender_device_id);
-  put_u64(out, static_cast<std::uint64_t>(certificate.expires_unix_ms));
+  append_u32_be(out, certificate.sender_device_id);
+  append_u64_be(out, static_cast<std::uint64_t>(certificate.expires_unix_ms));
   return out;
 }
 
@@ -50,19 +50,18 @@ Result<SenderCertificate> SenderCertificate::parse(ByteView bytes) {
     return make_error(Errc::malformed, "sender certificate has " + std::to_string(bytes.size()) +
                                            " bytes, expected " + std::to_string(kSenderCertificateSize));
   }
-  ByteReader reader(bytes);
-  std::uint8_t version = 0;
-  std::uint64_t expires = 0;
+  // The size was checked: these reads cannot run out.
+  ByteReader reader(bytes, "sender certificate");
   SenderCertificate certificate;
-  (void)reader.read_u8(version);
+  std::uint8_t version = SZ_TRY(reader.u8("version"));
   if (version != kCertificateVersion) {
     return make_error(Errc::malformed,
                       "sender certificate version " + std::to_string(version) + " is not supported");
   }
-  (void)reader.read_array(certificate.sender_identity);
-  (void)reader.read_u32(certificate.sender_device_id);
-  (void)reader.read_u64(expires);
-  (void)reader.read_array(certificate.signature);
+  certificate.sender_identity = SZ_TRY(reader.array<32>("sender identity"));
+  certificate.sender_device_id = SZ_TRY(reader.u32("sender device id"));
+  std::uint64_t expires = SZ_TRY(reader.u64("expiry"));
+  certificate.signature = SZ_TRY(reader.array<64>("signature"));
   if (expires > static_cast<std::uint64_t>(INT64_MAX)) {
     return make_error(Errc::malformed, "sender certificate expiry is out of range");
   }

@@ -37,13 +37,17 @@ Bytes associated_data(const Ed25519Public& initiator, const Ed25519Public& respo
 }  // namespace
 
 Result<X3dhInitiated> x3dh_initiate(const Ed25519KeyPair& identity, const PreKeyBundle& bundle) {
+  return x3dh_initiate(identity, bundle, X25519KeyPair::generate());
+}
+
+Result<X3dhInitiated> x3dh_initiate(const Ed25519KeyPair& identity, const PreKeyBundle& bundle,
+                                    const X25519KeyPair& ephemeral) {
   SZ_CHECK(verify_signed_prekey(bundle.identity_key, bundle.signed_prekey));
   auto remote_identity_x = ed25519_public_to_x25519(bundle.identity_key);
   if (!remote_identity_x.ok()) {
     return make_error(Errc::malformed, "prekey bundle identity key is not a valid Ed25519 key");
   }
   X25519KeyPair identity_x = identity.to_x25519();
-  X25519KeyPair ephemeral = X25519KeyPair::generate();
   const X25519Public& spk = bundle.signed_prekey.public_key;
 
   Secret<32> dh1 = SZ_TRY(x25519(identity_x.secret_key, spk));
@@ -60,7 +64,7 @@ Result<X3dhInitiated> x3dh_initiate(const Ed25519KeyPair& identity, const PreKey
   out.header.signed_prekey_id = bundle.signed_prekey.id;
   if (bundle.one_time_prekey) out.header.one_time_prekey_id = bundle.one_time_prekey->id;
   out.responder_signed_prekey = spk;
-  return out;  // ephemeral, DH outputs and identity_x are wiped by their destructors
+  return out;  // DH outputs and identity_x are wiped by their destructors
 }
 
 Result<X3dhResponded> x3dh_respond(const Ed25519KeyPair& identity, const SignedPreKey& signed_prekey,

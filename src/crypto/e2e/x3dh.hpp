@@ -41,6 +41,10 @@ struct X3dhInitiated {
 // Verifies the bundle's SPK signature (Errc::auth_failed if forged), then derives SK.
 // The ephemeral secret is wiped before returning.
 Result<X3dhInitiated> x3dh_initiate(const Ed25519KeyPair& identity, const PreKeyBundle& bundle);
+// The same with the ephemeral key pair given instead of drawn: for fixed-input test vectors.
+// An ephemeral must never be used twice.
+Result<X3dhInitiated> x3dh_initiate(const Ed25519KeyPair& identity, const PreKeyBundle& bundle,
+                                    const X25519KeyPair& ephemeral);
 
 struct X3dhResponded {
   Secret<32> shared_key;

@@ -1,16 +1,15 @@
 #include "server/relay/relay_directory.hpp"
 
-#include <sys/stat.h>
 #include <toml++/toml.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "reach/bootstrap.hpp"
+#include "server/key_file.hpp"
 #include "transport/https/cover_site.hpp"
 #include "transport/https/tls_stream.hpp"
 #include "transport/relay/relay_link.hpp"
-#include "util/encoding.hpp"
+#include "util/file.hpp"
 
 namespace samizdat::server {
 namespace fs = std::filesystem;
@@ -20,38 +19,6 @@ constexpr const char* kConfigFile = "relay.toml";
 constexpr const char* kShareFile = "share.txt";
 constexpr const char* kTlsCertificate = "keys/tls_certificate.pem";
 constexpr const char* kTlsPrivateKey = "keys/tls_private_key.pem";
-
-Status write_file(const fs::path& file, std::string_view content, bool secret) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  if (!out)
-    return make_error(Errc::io, "cannot write " + file.string() + ": check the directory's permissions");
-  out << content;
-  out.close();
-  if (!out) return make_error(Errc::io, "writing " + file.string() + " failed (disk full?)");
-  if (secret && ::chmod(file.c_str(), 0600) != 0) {
-    return make_error(Errc::io, "cannot make " + file.string() + " private (chmod 0600)");
-  }
-  return {};
-}
-
-Result<std::string> read_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return make_error(Errc::io, "cannot read " + file.string());
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-Result<Bytes> read_key(const fs::path& file) {
-  auto text = SZ_TRY(read_file(file));
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  auto bytes = hex_decode(text);
-  if (!bytes.ok() || bytes->size() != 32) {
-    return make_error(Errc::invalid_argument,
-                      file.string() + " does not hold a 32-byte key in hex: restore it or start a new relay");
-  }
-  return std::move(*bytes);
-}
 
 std::string render(const std::string& upstream, const std::vector<std::string>& listen) {
   std::ostringstream out;
@@ -130,18 +97,15 @@ Result<RelayDirectory> open_relay_directory(const fs::path& dir, std::optional<s
   directory.options.upstream = bootstrap->endpoints;
 
   if (!exists) {
-    fs::create_directories(dir / "keys", ec);
-    if (ec) return make_error(Errc::io, "cannot create " + dir.string() + ": " + ec.message());
-    fs::permissions(dir, fs::perms::owner_all, ec);
-    fs::permissions(dir / "keys", fs::perms::owner_all, ec);
+    SZ_CHECK(create_key_folders(dir));
     crypto::ensure_initialized();
     auto noise = crypto::X25519KeyPair::generate();
     auto psk = crypto::Secret<32>::random();
-    SZ_CHECK(write_file(dir / "keys" / "noise_static.key", hex_encode(noise.secret_key.view()) + "\n", true));
-    SZ_CHECK(write_file(dir / "keys" / "endpoint.psk", hex_encode(psk.view()) + "\n", true));
+    SZ_CHECK(write_secret_hex_file(dir / "keys" / "noise_static.key", noise.secret_key.view()));
+    SZ_CHECK(write_secret_hex_file(dir / "keys" / "endpoint.psk", psk.view()));
   }
-  auto secret = SZ_TRY(read_key(dir / "keys" / "noise_static.key"));
-  auto psk = SZ_TRY(read_key(dir / "keys" / "endpoint.psk"));
+  auto secret = SZ_TRY(read_hex_file<32>(dir / "keys" / "noise_static.key"));
+  auto psk = SZ_TRY(read_hex_file<32>(dir / "keys" / "endpoint.psk"));
   directory.options.noise_static =
       std::make_shared<crypto::X25519KeyPair>(crypto::X25519KeyPair::from_secret(secret));
   sodium_memzero(secret.data(), secret.size());
@@ -152,7 +116,8 @@ Result<RelayDirectory> open_relay_directory(const fs::path& dir, std::optional<s
     directory.options.listen.push_back(std::move(*endpoint));
   }
   SZ_CHECK(prepare_tls(directory));
-  SZ_CHECK(write_file(dir / kConfigFile, render(directory.upstream_bootstrap, directory.listen), false));
+  SZ_CHECK(write_file_atomically(dir / kConfigFile,
+                                 as_bytes(render(directory.upstream_bootstrap, directory.listen))));
   return directory;
 }
 
@@ -170,11 +135,12 @@ Result<std::string> record_relay_endpoints(const RelayDirectory& directory,
     }
     listen.push_back(uri);
   }
-  SZ_CHECK(write_file(directory.dir / kConfigFile, render(directory.upstream_bootstrap, listen), false));
+  SZ_CHECK(write_file_atomically(directory.dir / kConfigFile,
+                                 as_bytes(render(directory.upstream_bootstrap, listen))));
   transport::RelayLink link;
   link.endpoints = bound;
   auto text = SZ_TRY(transport::encode_relay_link(link));
-  SZ_CHECK(write_file(directory.dir / kShareFile, text + "\n", false));
+  SZ_CHECK(write_file_atomically(directory.dir / kShareFile, as_bytes(text + "\n")));
   return text;
 }
 
