@@ -21,10 +21,11 @@
 #include <utility>
 
 #include "util/result.hpp"
-#include "util/coro.hpp"
 
 namespace samizdat {
 
+// Network errors as values: `auto [ec, n] = co_await op(..., use_tuple);`.
+inline constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 // Logs an exception that escaped a spawned coroutine; `what` names the coroutine.
 void log_escaped_exception(const char* what, const std::exception_ptr& error) noexcept;
