@@ -14,8 +14,8 @@
 #include "transport/tcp/noise_handshake.hpp"
 #include "transport/tcp/tcp_frame_stream.hpp"
 #include "transport/transport.hpp"
-#include "wire/message_codec.hpp"
 #include "util/coro.hpp"
+#include "wire/message_codec.hpp"
 
 namespace samizdat::loadgen {
 namespace {
@@ -135,7 +135,8 @@ asio::awaitable<Result<std::shared_ptr<LoadConnection>>> LoadConnection::open(as
 
 void LoadConnection::start(PushHandler on_push) {
   on_push_ = std::move(on_push);
-  asio::co_spawn(stream_->get_executor(), read_loop(shared_from_this()), samizdat::log_escape("load_connection: read_loop"));
+  asio::co_spawn(stream_->get_executor(), read_loop(shared_from_this()),
+                 samizdat::log_escape("load_connection: read_loop"));
 }
 
 void LoadConnection::close() {

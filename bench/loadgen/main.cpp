@@ -21,6 +21,7 @@
 
 #include "crypto/secret.hpp"
 #include "load_runs.hpp"
+#include "support/interrupt_cleanup.hpp"
 
 #ifndef SAMIZDAT_DEFAULT_SERVER_BINARY
 #define SAMIZDAT_DEFAULT_SERVER_BINARY "samizdatd"
@@ -265,7 +266,7 @@ int main(int argc, char** argv) {
   }
 
   crypto::ensure_initialized();
-  install_cleanup_on_signal();
+  testing::install_cleanup_on_signal();
   // Every run is bounded: a server or connection that stops answering cannot hang us.
   if (time_limit <= 0) {
     double phases = o.latency_at > 0 ? 2 : 1;

@@ -19,11 +19,12 @@
 
 #include "../loadgen/load_runs.hpp"
 #include "../loadgen/server_process.hpp"
-#include "child_process.hpp"
 #include "crypto/secret.hpp"
 #include "driver.hpp"
 #include "peer.hpp"
 #include "relay_server.hpp"
+#include "support/interrupt_cleanup.hpp"
+#include "support/temp_dir.hpp"
 
 #ifndef SAMIZDAT_DEFAULT_SERVER_BINARY
 #define SAMIZDAT_DEFAULT_SERVER_BINARY "samizdatd"
@@ -105,6 +106,9 @@ nlohmann::json result_json(const loadgen::PairsResult& r) {
           {"accepted", r.accepted},
           {"delivered", r.delivered},
           {"duplicates", r.duplicates},
+          {"expected_deliveries", r.expected_deliveries},
+          {"missing", r.missing},
+          {"given_up", r.given_up},
           {"errors", r.send_errors},
           {"first_error", r.first_error},
           {"server_cpu_s", r.server_cpu_s},
@@ -179,13 +183,19 @@ std::string table(const std::vector<Row>& rows, const std::string& workload) {
         << (base ? ratio(r.rss_per_connection(), base->rss_per_connection()) : "—") << " | "
         << fmt("%.0f", s.window_s > 0 ? 100 * s.server_cpu_s / s.window_s : 0) << " | "
         << (s.first_error.empty() && p.first_error.empty()
-                ? std::string("0/") + std::to_string(s.duplicates + p.duplicates)
+                ? std::to_string(s.missing + (r.has_paced ? p.missing : 0)) + "/" +
+                      std::to_string(s.duplicates + (r.has_paced ? p.duplicates : 0))
                 : "see notes")
         << " | " << fmt("%.1f", r.loadavg_start) << "–" << fmt("%.1f", r.loadavg_end) << " |\n";
   }
   for (const auto& r : rows) {
     if (r.workload != workload || !r.ok) continue;
     for (const auto* res : {&r.saturation, &r.paced}) {
+      if (res->missing > 0) {
+        out << "\n- " << r.system << " (" << res->mode << "): " << res->missing << " of "
+            << res->expected_deliveries << " deliveries missing after the drain";
+        if (res->given_up > 0) out << " (" << res->given_up << " messages given up as lost during the run)";
+      }
       if (!res->first_error.empty())
         out << "\n- " << r.system << " (" << res->mode << "): " << res->first_error;
     }
@@ -233,7 +243,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   crypto::ensure_initialized();
-  loadgen::install_cleanup_on_signal();
+  testing::install_cleanup_on_signal();
   std::vector<std::string> names;
   {
     std::stringstream in(systems);
@@ -289,11 +299,11 @@ int main(int argc, char** argv) {
         results = peer.error();
       } else {
         row.guarantee = (*peer)->guarantee();
-        auto dir = make_temp_dir("samizdat-peers-" + name);
+        auto dir = testing::TempDir::create("samizdat-peers-" + name, /*clean_up_on_interrupt=*/true);
         if (!dir.ok()) {
           results = dir.error();
         } else {
-          auto started = (*peer)->start(*dir);
+          auto started = (*peer)->start(dir->path());
           if (!started.ok()) {
             results = started.error();
           } else {
@@ -303,9 +313,6 @@ int main(int argc, char** argv) {
             results = run_flows(**peer, f, opts);
           }
           (*peer)->stop();
-          std::error_code ec;
-          std::filesystem::remove_all(*dir, ec);
-          loadgen::unregister_cleanup_target(-1, *dir);
         }
       }
     }

@@ -63,7 +63,7 @@ class FailoverBootstrap : public ::testing::Test {
     if (at == std::string::npos) return "";
     auto line_start = result.out.find('\n', at) + 1;
     auto line = result.out.substr(line_start, result.out.find('\n', line_start) - line_start);
-    auto file = read_file(dir() / "bootstrap.txt");
+    auto file = read_text(dir() / "bootstrap.txt");
     EXPECT_EQ(file, line + "\n");
     auto parsed = reach::parse_bootstrap(line);
     EXPECT_TRUE(parsed.ok()) << line;
@@ -88,7 +88,7 @@ class FailoverBootstrap : public ::testing::Test {
 
   // Two brand-new users with nothing but `bootstrap`, behind the block, chat.
   void new_users_chat(const std::string& bootstrap, const std::string& channel_line) {
-    server_->start({{"127.1.0.1", kOldPort}, {"127.2.0.1", kHiddenPort}});
+    ASSERT_NO_FATAL_FAILURE(server_->start({{"127.1.0.1", kOldPort}, {"127.2.0.1", kHiddenPort}}));
     block_old_range();
     Cli alice(tmp_.path() / "alice"), bob(tmp_.path() / "bob");
     auto start = std::chrono::steady_clock::now();
@@ -117,7 +117,7 @@ class FailoverBootstrap : public ::testing::Test {
   }
 
   TempDir tmp_;
-  std::optional<Samizdatd> server_;
+  std::optional<ServerProcess> server_;
 };
 
 TEST_F(FailoverBootstrap, ANewClientWithOnlyTheBootstrapGetsInThroughItsFrontedMirror) {
@@ -134,7 +134,7 @@ TEST_F(FailoverBootstrap, ANewClientWithOnlyTheBootstrapGetsInThroughItsDnsName)
   add_channels(443);  // the mirror is down (nothing listens): DNS TXT carries the map
   auto bootstrap = publish();
   ASSERT_FALSE(bootstrap.empty());
-  reach::testing::Dnsmasq dns(read_file(out() / "dnsmasq-txt.conf"), kDnsHost, 53);
+  reach::testing::Dnsmasq dns(read_text(out() / "dnsmasq-txt.conf"), kDnsHost, 53);
   ASSERT_TRUE(dns.fetch(kDnsName).ok()) << "dnsmasq does not answer";
   new_users_chat(bootstrap, std::string("network map v1 accepted from DNS ") + kDnsName);
 }

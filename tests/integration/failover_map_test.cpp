@@ -69,8 +69,8 @@ class FailoverMap : public ::testing::Test {
     auto mounts = private_resolv_conf(kDnsHost);
     if (!mounts.empty()) GTEST_SKIP() << "needs a private mount namespace for /etc/resolv.conf: " << mounts;
     clear_blocks();
-    server_ = std::make_unique<MultiEndpointServer>(tmp_.path() / "server",
-                                                    std::vector<std::string>{"127.1.0.1", "127.2.0.1"});
+    server_ = multi_endpoint_server(tmp_.path() / "server", {"127.1.0.1", "127.2.0.1"});
+    ASSERT_NO_FATAL_FAILURE(server_->start());
     for (const auto& e : server_->endpoints()) (e.host == "127.1.0.1" ? old_ : hidden_) = e;
     ASSERT_EQ(old_.host, "127.1.0.1");
     ASSERT_EQ(hidden_.host, "127.2.0.1");
@@ -106,7 +106,7 @@ class FailoverMap : public ::testing::Test {
     auto parsed = reach::parse_bootstrap(server_->bootstrap());
     EXPECT_TRUE(parsed.ok());
     if (!parsed.ok()) return "";
-    auto root_hex = read_file(tmp_.path() / "root" / "root.pub").substr(0, 64);
+    auto root_hex = read_text(tmp_.path() / "root" / "root.pub").substr(0, 64);
     auto root = hex_decode(root_hex);
     EXPECT_TRUE(root.ok() && root->size() == 32) << root_hex;
     if (!root.ok() || root->size() != 32) return "";
@@ -122,16 +122,10 @@ class FailoverMap : public ::testing::Test {
   void start_clients() {
     auto line = bootstrap();
     ASSERT_FALSE(line.empty());
-    auto a =
-        run_on(io_, client::Client::init(io_.get_executor(), failover_options(tmp_.path() / "alice"), line));
-    auto b =
-        run_on(io_, client::Client::init(io_.get_executor(), failover_options(tmp_.path() / "bob"), line));
-    ASSERT_TRUE(a.ok() && b.ok()) << (a.ok() ? "" : a.error().describe())
-                                  << (b.ok() ? "" : b.error().describe());
-    alice_ = std::move(*a);
-    bob_ = std::move(*b);
-    ASSERT_TRUE(alice_->add_contact("bob", bob_->invite().to_string()).ok());
-    ASSERT_TRUE(bob_->add_contact("alice", alice_->invite().to_string()).ok());
+    auto pair = make_alice_and_bob(io_, tmp_.path(), line, failover_options);
+    alice_ = std::move(pair.alice);
+    bob_ = std::move(pair.bob);
+    ASSERT_TRUE(alice_ && bob_);
     ASSERT_GE(send_and_receive("before the block", std::chrono::steady_clock::now()), 0) << server_->log();
   }
 
@@ -172,7 +166,7 @@ class FailoverMap : public ::testing::Test {
   TempDir tmp_;
   LogLines logs_;
   asio::io_context io_;
-  std::unique_ptr<MultiEndpointServer> server_;
+  std::unique_ptr<ServerProcess> server_;
   transport::Endpoint old_, hidden_;
   std::unique_ptr<client::Client> alice_, bob_;
 };
@@ -209,7 +203,7 @@ TEST_F(FailoverMap, RecoversThroughDnsTxtWhenTheMirrorIsDown) {
   ASSERT_TRUE(wait_for_map(1)) << logs_.text();
   add_hidden_endpoint();
   publish();
-  reach::testing::Dnsmasq dns(read_file(out() / "dnsmasq-txt.conf"), kDnsHost, 53);
+  reach::testing::Dnsmasq dns(read_text(out() / "dnsmasq-txt.conf"), kDnsHost, 53);
   ASSERT_TRUE(dns.fetch(kDnsName).ok()) << "dnsmasq does not answer";
   block_and_expect_recovery(std::string("network map v2 accepted from DNS ") + kDnsName);
   EXPECT_EQ(alice_->network_map()->map.version, 2u);

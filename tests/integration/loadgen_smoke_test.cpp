@@ -1,6 +1,7 @@
 // samizdat-loadgen keeps working: a tiny pairs run (10 pairs, 2 seconds) against a real
 // samizdatd must deliver every envelope the server accepted and print its JSON result.
 // Numbers are not checked here (benchmarks report them; docs/BENCHMARKS.md).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "support/fork_child.hpp"
+#include "support/child_process.hpp"
 
 namespace {
 
@@ -89,18 +90,15 @@ TEST(LoadGenerator, DeliversEverythingTheServerAcceptedAndPrintsJson) {
 TEST(LoadGenerator, CtrlCStopsTheServerAndRemovesItsDirectory) {
   if (!fs::exists(loadgen_binary())) GTEST_SKIP() << "samizdat-loadgen is not built (SAMIZDAT_BENCH=OFF)";
   int pipe_fds[2];
-  ASSERT_EQ(::pipe(pipe_fds), 0);
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
   const std::string binary = loadgen_binary().string();
-  pid_t child = samizdat::testing::fork_child();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::dup2(pipe_fds[1], 2);
-    ::close(pipe_fds[0]);
-    const char* argv[] = {binary.c_str(), "--pairs", "5", "--duration", "30", "--warmup", "0", nullptr};
-    ::execv(argv[0], const_cast<char* const*>(argv));
-    ::_exit(127);
-  }
+  samizdat::testing::ChildOptions options;
+  options.stderr_fd = pipe_fds[1];
+  options.stop_signal = SIGINT;  // Ctrl-C
+  auto child = samizdat::testing::ChildProcess::start(
+      {binary, "--pairs", "5", "--duration", "30", "--warmup", "0"}, options);
   ::close(pipe_fds[1]);
+  ASSERT_TRUE(child.ok()) << child.error().describe();
   std::string text;
   int server_pid = 0;
   std::string dir;
@@ -113,11 +111,9 @@ TEST(LoadGenerator, CtrlCStopsTheServerAndRemovesItsDirectory) {
   ASSERT_TRUE(parse_started(text, server_pid, dir)) << text;
   ASSERT_TRUE(fs::exists(dir));
   std::this_thread::sleep_for(std::chrono::seconds(1));  // mid-run
-  ::kill(child, SIGINT);
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  const int code = child->stop();
   ::close(pipe_fds[0]);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130);
+  EXPECT_TRUE(child->exited() && code == 130);
   EXPECT_FALSE(fs::exists(dir)) << dir;
   for (int i = 0; i < 50 && process_exists(server_pid); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

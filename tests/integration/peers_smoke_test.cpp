@@ -1,12 +1,16 @@
 // samizdat-peers keeps working: a tiny run (5 pairs and a 3-member fan-out, about a second
-// per phase) against every system must finish, deliver every accepted message (the JSON's
-// first_error is empty) and leave no peer server running. Numbers are not checked here
+// per phase) against every system must finish, deliver every message Samizdat accepted
+// (Samizdat's guarantee: an accepted envelope is durable and arrives exactly once) and leave
+// no peer server running. The other systems' losses are their documented behaviour (e.g.
+// Mosquitto QoS 1 drops past its queue limit in a saturated fan-out): they are that peer's
+// figure in the output ("missing"), printed here, not a failure. Numbers are not checked
 // (docs/BENCHMARKS.md, "Peers").
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -61,11 +65,26 @@ TEST(PeersBenchmark, EverySystemDeliversEverythingAndNoServerIsLeftRunning) {
     auto row = nlohmann::json::parse(line);
     ++rows;
     SCOPED_TRACE(line);
-    EXPECT_TRUE(row["ok"].get<bool>());
-    EXPECT_EQ(row["saturation"]["first_error"].get<std::string>(), "");
-    EXPECT_EQ(row["paced"]["first_error"].get<std::string>(), "");
+    // Every system ran: the harness connected its clients and measured something.
+    ASSERT_TRUE(row["ok"].get<bool>()) << row["error"];
     EXPECT_GT(row["saturation"]["delivered"].get<std::uint64_t>(), 0u);
-    EXPECT_EQ(row["saturation"]["duplicates"].get<std::uint64_t>(), 0u);
+    const auto system = row["system"].get<std::string>();
+    for (const char* phase : {"saturation", "paced"}) {
+      if (!row.contains(phase)) continue;
+      const auto& result = row[phase];
+      if (system == "samizdat") {
+        // What Samizdat guarantees: everything accepted arrives, once.
+        EXPECT_EQ(result["first_error"].get<std::string>(), "") << phase;
+        EXPECT_EQ(result["missing"].get<std::uint64_t>(), 0u) << phase;
+        EXPECT_EQ(result["delivered"], result["accepted"]) << phase;
+        EXPECT_EQ(result["duplicates"].get<std::uint64_t>(), 0u) << phase;
+      } else if (result["missing"].get<std::uint64_t>() > 0) {
+        std::printf("[ %s %s %s ] %llu of %llu deliveries missing after the drain (the peer's figure)\n",
+                    system.c_str(), row["workload"].get<std::string>().c_str(), phase,
+                    static_cast<unsigned long long>(result["missing"].get<std::uint64_t>()),
+                    static_cast<unsigned long long>(result["expected_deliveries"].get<std::uint64_t>()));
+      }
+    }
   }
   EXPECT_EQ(rows, 14u) << output;  // 7 systems x (pairs, fan-out)
   // Every server the run started was stopped. (The brackets keep the pattern from matching

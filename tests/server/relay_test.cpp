@@ -74,7 +74,8 @@ class RelayedClient {
   T run(asio::awaitable<T> awaitable) {
     std::optional<T> out;
     asio::co_spawn(
-        io_, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(awaitable)); }, samizdat::log_escape("relay_test: a spawned coroutine"));
+        io_, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(awaitable)); },
+        samizdat::log_escape("relay_test: a spawned coroutine"));
     io_.restart();
     io_.run();
     return std::move(*out);
