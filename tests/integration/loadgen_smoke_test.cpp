@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "support/child_process.hpp"
+#include "support/run_process.hpp"
 
 namespace {
 
@@ -24,15 +25,10 @@ namespace fs = std::filesystem;
 
 fs::path loadgen_binary() { return fs::path(SAMIZDAT_BINARY_DIR) / "bench" / "samizdat-loadgen"; }
 
-// Runs the command, returns its stdout and exit status.
+// Runs the command, returns its stdout and wait status.
 std::pair<std::string, int> run(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {"", -1};
-  std::array<char, 4096> chunk{};
-  while (std::fgets(chunk.data(), static_cast<int>(chunk.size()), pipe) != nullptr) output += chunk.data();
-  int status = ::pclose(pipe);
-  return {output, status};
+  auto result = samizdat::testing::run_shell(command);
+  return {result.out, result.status};
 }
 
 // Reads the "started samizdatd (pid N) in DIR" line of a loadgen's stderr.

@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/run_process.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -25,16 +27,11 @@ namespace fs = std::filesystem;
 fs::path peers_binary() { return fs::path(SAMIZDAT_BINARY_DIR) / "bench" / "samizdat-peers"; }
 
 std::pair<std::string, int> run(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {"", -1};
-  std::array<char, 4096> chunk{};
-  while (std::fgets(chunk.data(), static_cast<int>(chunk.size()), pipe) != nullptr) output += chunk.data();
-  int status = ::pclose(pipe);
-  return {output, status};
+  auto result = samizdat::testing::run_shell(command);
+  return {result.out, result.status};
 }
 
-TEST(PeersBenchmark, EverySystemDeliversEverythingAndNoServerIsLeftRunning) {
+TEST(PeersBenchmark, EverySystemRunsSamizdatLosesNothingAndNoServerIsLeftRunning) {
   if (!fs::exists(peers_binary())) GTEST_SKIP() << "samizdat-peers is not built (peer libraries missing?)";
   for (const char* server : {"/usr/sbin/mosquitto", "/usr/bin/redis-server", "/usr/sbin/nats-server"}) {
     if (!fs::exists(server)) GTEST_SKIP() << server << " is not installed (scripts/install-deps)";

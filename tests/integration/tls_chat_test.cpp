@@ -11,16 +11,6 @@
 namespace samizdat::integration {
 namespace {
 
-std::string capture(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  while (auto n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  ::pclose(pipe);
-  return out;
-}
-
 TEST(TlsChat, TwoUsersChatThroughATlsOnlyServerThatShowsVisitorsAWebsite) {
   TempDir tmp;
   ServerProcess server(tmp / "server", {"--listen", "tls://127.0.0.1:0"});
@@ -38,8 +28,8 @@ TEST(TlsChat, TwoUsersChatThroughATlsOnlyServerThatShowsVisitorsAWebsite) {
     auto url = "https://127.0.0.1:" + std::to_string(network->endpoints[0].port);
     std::ifstream index(std::string(SAMIZDAT_SOURCE_DIR) + "/share/cover-site/index.html");
     std::string expected{std::istreambuf_iterator<char>(index), {}};
-    EXPECT_EQ(capture("curl -sk --max-time 10 " + url + "/"), expected);
-    EXPECT_EQ(capture("curl -sk --max-time 10 -o /dev/null -w '%{http_code}' " + url + "/wp-login.php"),
+    EXPECT_EQ(run_shell("curl -sk --max-time 10 " + url + "/").out, expected);
+    EXPECT_EQ(run_shell("curl -sk --max-time 10 -o /dev/null -w '%{http_code}' " + url + "/wp-login.php").out,
               "404");
   }
   server.stop();

@@ -15,6 +15,13 @@ ProcessResult run_process(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = std::chrono::seconds(60),
                           const std::string& input = "");
 
+// `sh -c command`: its stdout and its wait status (pclose's). For pipelines and redirections.
+struct ShellResult {
+  std::string out;
+  int status = -1;
+};
+ShellResult run_shell(const std::string& command);
+
 // run_process execs without a PATH search: the full path of a system tool.
 std::string system_tool(const std::string& name);
 
