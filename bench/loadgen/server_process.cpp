@@ -1,11 +1,13 @@
 #include "server_process.hpp"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace samizdat::loadgen {
 namespace fs = std::filesystem;
@@ -84,6 +86,25 @@ std::uint64_t kernel_tcp_memory_bytes() {
     return std::stoull(line.substr(at + 5)) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   }
   return 0;
+}
+
+double load_average() {
+  double one = 0;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &one) != 1) one = 0;
+    std::fclose(f);
+  }
+  return one;
+}
+
+std::string pin_to_cores(unsigned cores) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  unsigned available = std::thread::hardware_concurrency();
+  unsigned n = std::min(cores, std::max(1u, available));
+  for (unsigned c = 0; c < n; ++c) CPU_SET(c, &set);
+  ::sched_setaffinity(0, sizeof set, &set);
+  return n == 1 ? "0" : "0-" + std::to_string(n - 1);
 }
 
 }  // namespace samizdat::loadgen

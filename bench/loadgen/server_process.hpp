@@ -58,5 +58,10 @@ double cpu_seconds(pid_t pid);       // utime + stime of /proc/PID/stat
 // main, store writer, then the workers, in creation order).
 std::vector<std::pair<int, double>> thread_cpu_seconds(pid_t pid);
 std::uint64_t kernel_tcp_memory_bytes();  // "TCP: ... mem N" pages of /proc/net/sockstat
+// The 1-minute load average: this machine is shared, so every result records it.
+double load_average();
+// Pins this process to cores 0..cores-1 (harness and servers share them: children inherit
+// the mask); the cpu list, e.g. "0-1".
+std::string pin_to_cores(unsigned cores);
 
 }  // namespace samizdat::loadgen

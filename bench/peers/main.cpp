@@ -54,25 +54,6 @@ Result<std::unique_ptr<Peer>> make_peer(const std::string& name) {
 
 namespace {
 
-double load_average() {
-  double one = 0;
-  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-    if (std::fscanf(f, "%lf", &one) != 1) one = 0;
-    std::fclose(f);
-  }
-  return one;
-}
-
-std::string pin_to_cores(unsigned cores) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  unsigned available = std::thread::hardware_concurrency();
-  unsigned n = std::min(cores, std::max(1u, available));
-  for (unsigned c = 0; c < n; ++c) CPU_SET(c, &set);
-  ::sched_setaffinity(0, sizeof set, &set);
-  return n == 1 ? "0" : "0-" + std::to_string(n - 1);
-}
-
 void raise_open_files() {
   rlimit limit{};
   ::getrlimit(RLIMIT_NOFILE, &limit);
@@ -260,7 +241,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "samizdat-peers: time limit of %.0f s reached, aborting\n", time_limit);
     ::raise(SIGTERM);
   }).detach();
-  std::string cpus = pin_to_cores(cores);
+  std::string cpus = loadgen::pin_to_cores(cores);
   raise_open_files();
 
   std::vector<Row> rows;
@@ -268,7 +249,7 @@ int main(int argc, char** argv) {
     Row row;
     row.system = name;
     row.workload = members == 1 ? "pairs" : "fanout";
-    row.loadavg_start = load_average();
+    row.loadavg_start = loadgen::load_average();
     row.connections = static_cast<double>(flows * (members + 1));
     std::fprintf(stderr, "samizdat-peers: %s, %s (%zu senders x %zu receivers)...\n", name.c_str(),
                  row.workload.c_str(), flows, members);
@@ -316,7 +297,7 @@ int main(int argc, char** argv) {
         }
       }
     }
-    row.loadavg_end = load_average();
+    row.loadavg_end = loadgen::load_average();
     if (!results.ok()) {
       row.error = results.error().describe();
       std::fprintf(stderr, "samizdat-peers: %s failed: %s\n", name.c_str(), row.error.c_str());
@@ -357,7 +338,8 @@ int main(int argc, char** argv) {
   }
   md << "\nCores " << cpus << " (harness and servers share them), " << o.client_threads
      << " harness threads, measured " << o.duration_s << " s after " << o.warmup_s
-     << " s warm-up per phase; 1-minute load average at the end: " << fmt("%.2f", load_average()) << ".\n";
+     << " s warm-up per phase; 1-minute load average at the end: " << fmt("%.2f", loadgen::load_average())
+     << ".\n";
   std::printf("\n%s", md.str().c_str());
   if (!markdown_path.empty()) {
     std::ofstream out(markdown_path, std::ios::trunc);

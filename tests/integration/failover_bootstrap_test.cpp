@@ -33,9 +33,11 @@ class FailoverBootstrap : public ::testing::Test {
         dir(), std::vector<std::string>{"--listen", "tcp://127.1.0.1:" + std::to_string(kOldPort), "--listen",
                                         "tcp://127.2.0.1:" + std::to_string(kHiddenPort), "--advertise",
                                         "tcp://127.1.0.1:" + std::to_string(kOldPort)});
-    map({"init-root", "--root-dir", (tmp_.path() / "root").string()});
-    map({"certify-signing-key", "--dir", dir().string(), "--root-dir", (tmp_.path() / "root").string()});
-    map({"add-endpoint", "--dir", dir().string(), "tcp://127.2.0.1:" + std::to_string(kHiddenPort)});
+    samizdatd_map({"init-root", "--root-dir", (tmp_.path() / "root").string()});
+    samizdatd_map(
+        {"certify-signing-key", "--dir", dir().string(), "--root-dir", (tmp_.path() / "root").string()});
+    samizdatd_map(
+        {"add-endpoint", "--dir", dir().string(), "tcp://127.2.0.1:" + std::to_string(kHiddenPort)});
   }
   void TearDown() override {
     if (!IsSkipped()) clear_blocks();
@@ -43,21 +45,16 @@ class FailoverBootstrap : public ::testing::Test {
 
   fs::path dir() const { return tmp_.path() / "server"; }
   fs::path out() const { return tmp_.path() / "out"; }
-  ProcessResult map(std::vector<std::string> args) {
-    args.insert(args.begin(), {program("samizdatd").string(), "map"});
-    auto result = run_process(args, 60s);
-    EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
-    return result;
-  }
   void add_channels(std::uint16_t mirror_port) {
-    map({"add-mirror", "--dir", dir().string(),
+    samizdatd_map(
+        {"add-mirror", "--dir", dir().string(),
          std::string("https://") + kMirrorHost + ":" + std::to_string(mirror_port) + "/samizdat/map.bin",
          "--front-sni", "front.example", "--front-host", "hidden.example"});
-    map({"add-dns-name", "--dir", dir().string(), kDnsName});
+    samizdatd_map({"add-dns-name", "--dir", dir().string(), kDnsName});
   }
   // `samizdatd map publish`: the bootstrap string it prints (and writes to bootstrap.txt).
   std::string publish() {
-    auto result = map({"publish", "--dir", dir().string(), "--out", out().string()});
+    auto result = samizdatd_map({"publish", "--dir", dir().string(), "--out", out().string()});
     auto at = result.out.find("bootstrap string");
     EXPECT_NE(at, std::string::npos) << result.out;
     if (at == std::string::npos) return "";
@@ -79,17 +76,11 @@ class FailoverBootstrap : public ::testing::Test {
     }
     return line;
   }
-  void block_old_range() {
-    auto result = run_process({system_tool("nft"), "-f", "-"}, 10s,
-                              "add rule inet szfail out ip daddr 127.1.0.0/16 drop\n"
-                              "add rule inet szfail out ip saddr 127.1.0.0/16 drop\n");
-    ASSERT_EQ(result.exit_code, 0) << result.err;
-  }
 
   // Two brand-new users with nothing but `bootstrap`, behind the block, chat.
   void new_users_chat(const std::string& bootstrap, const std::string& channel_line) {
     ASSERT_NO_FATAL_FAILURE(server_->start({{"127.1.0.1", kOldPort}, {"127.2.0.1", kHiddenPort}}));
-    block_old_range();
+    ASSERT_NO_FATAL_FAILURE(block_range("127.1.0.0/16"));
     Cli alice(tmp_.path() / "alice"), bob(tmp_.path() / "bob");
     auto start = std::chrono::steady_clock::now();
     auto init = alice({"--log-level", "info", "init", "--bootstrap", bootstrap});

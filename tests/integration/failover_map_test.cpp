@@ -38,13 +38,6 @@ constexpr const char* kMirrorHost = "127.3.0.1";
 constexpr const char* kDnsHost = "127.3.0.2";
 constexpr const char* kDnsName = "map.samizdat.test";
 
-void block_range(const std::string& cidr) {
-  std::string script = "add rule inet szfail out ip daddr " + cidr +
-                       " drop\nadd rule inet szfail out ip saddr " + cidr + " drop\n";
-  auto result = run_process({system_tool("nft"), "-f", "-"}, 10s, script);
-  ASSERT_EQ(result.exit_code, 0) << result.err;
-}
-
 // Captures the client's log lines (they say which channel a map came from).
 class LogLines {
  public:
@@ -74,10 +67,10 @@ class FailoverMap : public ::testing::Test {
     for (const auto& e : server_->endpoints()) (e.host == "127.1.0.1" ? old_ : hidden_) = e;
     ASSERT_EQ(old_.host, "127.1.0.1");
     ASSERT_EQ(hidden_.host, "127.2.0.1");
-    map({"init-root", "--root-dir", (tmp_.path() / "root").string()});
-    map({"certify-signing-key", "--dir", dir(), "--root-dir", (tmp_.path() / "root").string(), "--valid-days",
-         "30"});
-    map({"add-endpoint", "--dir", dir(), old_.to_uri()});
+    samizdatd_map({"init-root", "--root-dir", (tmp_.path() / "root").string()});
+    samizdatd_map({"certify-signing-key", "--dir", dir(), "--root-dir", (tmp_.path() / "root").string(),
+                   "--valid-days", "30"});
+    samizdatd_map({"add-endpoint", "--dir", dir(), old_.to_uri()});
   }
   void TearDown() override {
     alice_.reset();
@@ -87,18 +80,14 @@ class FailoverMap : public ::testing::Test {
 
   std::string dir() const { return (tmp_.path() / "server").string(); }
   fs::path out() const { return tmp_.path() / "out"; }
-  void map(std::vector<std::string> args) {
-    args.insert(args.begin(), {program("samizdatd").string(), "map"});
-    auto result = run_process(args, 60s);
-    ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
-  }
-  void publish() { map({"publish", "--dir", dir(), "--out", out().string(), "--valid-days", "7"}); }
-  void add_hidden_endpoint() { map({"add-endpoint", "--dir", dir(), hidden_.to_uri()}); }
+  void publish() { samizdatd_map({"publish", "--dir", dir(), "--out", out().string(), "--valid-days", "7"}); }
+  void add_hidden_endpoint() { samizdatd_map({"add-endpoint", "--dir", dir(), hidden_.to_uri()}); }
   void add_mirror_and_dns(std::uint16_t mirror_port) {
-    map({"add-mirror", "--dir", dir(),
+    samizdatd_map(
+        {"add-mirror", "--dir", dir(),
          std::string("https://") + kMirrorHost + ":" + std::to_string(mirror_port) + "/samizdat/map.bin",
          "--front-sni", "cdn.example", "--front-host", "hidden.example"});
-    map({"add-dns-name", "--dir", dir(), kDnsName});
+    samizdatd_map({"add-dns-name", "--dir", dir(), kDnsName});
   }
 
   // What the operator hands out: only 127.1.0.1, and the map root the clients pin.

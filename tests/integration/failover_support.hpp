@@ -77,6 +77,22 @@ inline void apply_block(Block block, const transport::Endpoint& endpoint) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
 }
 
+// Drops all traffic to and from `cidr` (e.g. a whole /16, as the RKN did).
+inline void block_range(const std::string& cidr) {
+  auto result = run_process({system_tool("nft"), "-f", "-"}, 10s,
+                            "add rule inet szfail out ip daddr " + cidr + " drop\n" +
+                                "add rule inet szfail out ip saddr " + cidr + " drop\n");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+}
+
+// `samizdatd map ARGS`: the operator's map commands; a test failure when one fails.
+inline ProcessResult samizdatd_map(std::vector<std::string> args) {
+  args.insert(args.begin(), {program("samizdatd").string(), "map"});
+  auto result = run_process(args, 60s);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  return result;
+}
+
 inline void clear_blocks() {
   auto result = run_process({system_tool("nft"), "flush", "chain", "inet", "szfail", "out"}, 10s);
   ASSERT_EQ(result.exit_code, 0) << result.err;

@@ -25,12 +25,6 @@ namespace fs = std::filesystem;
 
 fs::path loadgen_binary() { return fs::path(SAMIZDAT_BINARY_DIR) / "bench" / "samizdat-loadgen"; }
 
-// Runs the command, returns its stdout and wait status.
-std::pair<std::string, int> run(const std::string& command) {
-  auto result = samizdat::testing::run_shell(command);
-  return {result.out, result.status};
-}
-
 // Reads the "started samizdatd (pid N) in DIR" line of a loadgen's stderr.
 bool parse_started(const std::string& text, int& pid, std::string& dir) {
   auto at = text.find("started samizdatd (pid ");
@@ -48,8 +42,8 @@ bool process_exists(int pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
 TEST(LoadGenerator, DeliversEverythingTheServerAcceptedAndPrintsJson) {
   if (!fs::exists(loadgen_binary())) GTEST_SKIP() << "samizdat-loadgen is not built (SAMIZDAT_BENCH=OFF)";
-  auto [output, status] = run(loadgen_binary().string() +
-                              " --pairs 10 --duration 2 --warmup 0.5 --cores 2 --client-threads 1 2>&1");
+  auto [output, status] = samizdat::testing::run_shell(
+      loadgen_binary().string() + " --pairs 10 --duration 2 --warmup 0.5 --cores 2 --client-threads 1 2>&1");
   ASSERT_EQ(status, 0) << output;
 
   nlohmann::json result;

@@ -13,11 +13,10 @@ TEST_P(ObfsChat, TwoUsersChatThroughAnObfsOnlyServer) {
   TempDir tmp;
   std::string listen = "obfs://127.0.0.1:0" + (GetParam().empty() ? "" : "?shaping=" + GetParam());
   ServerProcess server(tmp / "server", {"--listen", listen});
-  auto network = client::parse_network_config(server.bootstrap());
-  ASSERT_TRUE(network.ok());
-  ASSERT_EQ(network->endpoints.size(), 1u);
-  EXPECT_EQ(network->endpoints[0].scheme, "obfs");
-  EXPECT_EQ(network->endpoints[0].shaping, GetParam());
+  ASSERT_EQ(server.endpoints().size(), 1u) << server.bootstrap();
+  const auto endpoint = server.endpoints()[0];
+  EXPECT_EQ(endpoint.scheme, "obfs");
+  EXPECT_EQ(endpoint.shaping, GetParam());
   ASSERT_NO_FATAL_FAILURE(server.start());
 
   Cli alice(tmp / "alice"), bob(tmp / "bob");

@@ -26,11 +26,6 @@ namespace fs = std::filesystem;
 
 fs::path peers_binary() { return fs::path(SAMIZDAT_BINARY_DIR) / "bench" / "samizdat-peers"; }
 
-std::pair<std::string, int> run(const std::string& command) {
-  auto result = samizdat::testing::run_shell(command);
-  return {result.out, result.status};
-}
-
 TEST(PeersBenchmark, EverySystemRunsSamizdatLosesNothingAndNoServerIsLeftRunning) {
   if (!fs::exists(peers_binary())) GTEST_SKIP() << "samizdat-peers is not built (peer libraries missing?)";
   for (const char* server : {"/usr/sbin/mosquitto", "/usr/bin/redis-server", "/usr/sbin/nats-server"}) {
@@ -40,10 +35,10 @@ TEST(PeersBenchmark, EverySystemRunsSamizdatLosesNothingAndNoServerIsLeftRunning
   // line, so the leftover check below sees this run's servers and no one else's.
   const fs::path tmp = fs::temp_directory_path() / ("samizdat-peers-smoke-" + std::to_string(::getpid()));
   fs::create_directories(tmp);
-  auto [output, status] =
-      run("TMPDIR=" + tmp.string() + " " + peers_binary().string() +
-          " --pairs 5 --duration 1 --warmup 0.5 --fanout 3 --client-threads 1 --time-limit 240 2>" +
-          (tmp / "stderr.log").string());
+  auto [output, status] = samizdat::testing::run_shell(
+      "TMPDIR=" + tmp.string() + " " + peers_binary().string() +
+      " --pairs 5 --duration 1 --warmup 0.5 --fanout 3 --client-threads 1 --time-limit 240 2>" +
+      (tmp / "stderr.log").string());
   // Its diagnostics go to a file (interleaved with stdout they could split a JSON line) and
   // are shown with any failure below: a failure must say which system and why.
   std::ifstream stderr_file(tmp / "stderr.log");
@@ -85,11 +80,13 @@ TEST(PeersBenchmark, EverySystemRunsSamizdatLosesNothingAndNoServerIsLeftRunning
   }
   EXPECT_EQ(rows, 14u) << output;  // 7 systems x (pairs, fan-out)
   // Every server the run started was stopped. (The brackets keep the pattern from matching
-  // the shell that runs pgrep; the epoll relay has no directory but only this harness
-  // starts it.)
-  const std::string dir = tmp.string();
+  // the shell that runs pgrep. The epoll relay has no directory: it is this build's
+  // samizdat-peers binary run with --relay-server; other checkouts' runs on this machine
+  // are theirs, not ours.)
+  const std::string dir = tmp.string(), relay = peers_binary().string() + " --relay-server";
   auto [left, unused] =
-      run("pgrep -af '[" + dir.substr(0, 1) + "]" + dir.substr(1) + "|[-]-relay-server' || true");
+      samizdat::testing::run_shell("pgrep -af '[" + dir.substr(0, 1) + "]" + dir.substr(1) + "|[" +
+                                   relay.substr(0, 1) + "]" + relay.substr(1) + "' || true");
   (void)unused;
   EXPECT_EQ(left, "");
   std::error_code ignored;

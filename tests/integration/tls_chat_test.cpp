@@ -14,10 +14,9 @@ namespace {
 TEST(TlsChat, TwoUsersChatThroughATlsOnlyServerThatShowsVisitorsAWebsite) {
   TempDir tmp;
   ServerProcess server(tmp / "server", {"--listen", "tls://127.0.0.1:0"});
-  auto network = client::parse_network_config(server.bootstrap());
-  ASSERT_TRUE(network.ok());
-  ASSERT_EQ(network->endpoints.size(), 1u);
-  EXPECT_EQ(network->endpoints[0].scheme, "tls");
+  ASSERT_EQ(server.endpoints().size(), 1u) << server.bootstrap();
+  const auto endpoint = server.endpoints()[0];
+  EXPECT_EQ(endpoint.scheme, "tls");
   ASSERT_NO_FATAL_FAILURE(server.start());
 
   Cli alice(tmp / "alice"), bob(tmp / "bob");
@@ -25,7 +24,7 @@ TEST(TlsChat, TwoUsersChatThroughATlsOnlyServerThatShowsVisitorsAWebsite) {
   ASSERT_NO_FATAL_FAILURE(expect_chat_both_ways(alice, bob, "hello over tls", "and back again"));
 
   if (std::system("command -v curl > /dev/null 2>&1") == 0) {
-    auto url = "https://127.0.0.1:" + std::to_string(network->endpoints[0].port);
+    auto url = "https://127.0.0.1:" + std::to_string(endpoint.port);
     std::ifstream index(std::string(SAMIZDAT_SOURCE_DIR) + "/share/cover-site/index.html");
     std::string expected{std::istreambuf_iterator<char>(index), {}};
     EXPECT_EQ(run_shell("curl -sk --max-time 10 " + url + "/").out, expected);

@@ -10,11 +10,10 @@ namespace {
 TEST(WssChat, TwoUsersChatThroughAWssOnlyServer) {
   TempDir tmp;
   ServerProcess server(tmp / "server", {"--listen", "wss://127.0.0.1:0/chat/5e1f0a"});
-  auto network = client::parse_network_config(server.bootstrap());
-  ASSERT_TRUE(network.ok());
-  ASSERT_EQ(network->endpoints.size(), 1u);
-  EXPECT_EQ(network->endpoints[0].scheme, "wss");
-  EXPECT_EQ(network->endpoints[0].path, "/chat/5e1f0a");
+  ASSERT_EQ(server.endpoints().size(), 1u) << server.bootstrap();
+  const auto endpoint = server.endpoints()[0];
+  EXPECT_EQ(endpoint.scheme, "wss");
+  EXPECT_EQ(endpoint.path, "/chat/5e1f0a");
   ASSERT_NO_FATAL_FAILURE(server.start());
 
   Cli alice(tmp / "alice"), bob(tmp / "bob");
