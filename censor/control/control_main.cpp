@@ -373,13 +373,17 @@ struct ClientOptions {
   double timeout_s = 5;
 };
 
-std::unique_ptr<Connection> open_client(const ClientOptions& options, Clock::time_point deadline) {
+// The socket to options.server, or -1 after saying why on stderr.
+int connect_or_explain(const ClientOptions& options, Clock::time_point deadline) {
   std::string error;
   int fd = connect_to(options.server, deadline, error);
-  if (fd < 0) {
-    std::cerr << error << "\n";
-    return nullptr;
-  }
+  if (fd < 0) std::cerr << error << "\n";
+  return fd;
+}
+
+std::unique_ptr<Connection> open_client(const ClientOptions& options, Clock::time_point deadline) {
+  int fd = connect_or_explain(options, deadline);
+  if (fd < 0) return nullptr;
   auto conn = std::make_unique<Connection>(fd, options.key);
   conn->start_client();
   if (!options.sni.empty()) {
@@ -392,12 +396,8 @@ std::unique_ptr<Connection> open_client(const ClientOptions& options, Clock::tim
 // A plain connection (no key, no handshake) for bystander traffic; null (said on stderr)
 // when it cannot connect.
 std::unique_ptr<Connection> open_raw(const ClientOptions& options, Clock::time_point deadline) {
-  std::string error;
-  int fd = connect_to(options.server, deadline, error);
-  if (fd < 0) {
-    std::cerr << error << "\n";
-    return nullptr;
-  }
+  int fd = connect_or_explain(options, deadline);
+  if (fd < 0) return nullptr;
   return std::make_unique<Connection>(fd, Key{});
 }
 

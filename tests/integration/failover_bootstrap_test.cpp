@@ -24,9 +24,7 @@ constexpr std::uint16_t kOldPort = 21101, kHiddenPort = 21102;
 class FailoverBootstrap : public ::testing::Test {
  protected:
   void SetUp() override {
-    SKIP_WITHOUT_PRIVATE_NETNS();
-    auto mounts = private_resolv_conf(kDnsHost);
-    if (!mounts.empty()) GTEST_SKIP() << "needs a private mount namespace for /etc/resolv.conf: " << mounts;
+    SKIP_WITHOUT_PRIVATE_NETNS_AND_RESOLV_CONF(kDnsHost);
     clear_blocks();
     // The bootstrap names only 127.1.0.1; 127.2.0.1 is in the map alone.
     server_.emplace(

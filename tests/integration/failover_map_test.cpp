@@ -58,9 +58,7 @@ class LogLines {
 class FailoverMap : public ::testing::Test {
  protected:
   void SetUp() override {
-    SKIP_WITHOUT_PRIVATE_NETNS();
-    auto mounts = private_resolv_conf(kDnsHost);
-    if (!mounts.empty()) GTEST_SKIP() << "needs a private mount namespace for /etc/resolv.conf: " << mounts;
+    SKIP_WITHOUT_PRIVATE_NETNS_AND_RESOLV_CONF(kDnsHost);
     clear_blocks();
     server_ = multi_endpoint_server(tmp_.path() / "server", {"127.1.0.1", "127.2.0.1"});
     ASSERT_NO_FATAL_FAILURE(server_->start());

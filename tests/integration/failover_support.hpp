@@ -216,4 +216,14 @@ inline std::string private_resolv_conf(const std::string& name_server) {
   return reason;
 }
 
+// Both, for the tests whose client resolves a DNS name served in the test (must run before
+// any thread starts, as private_resolv_conf says).
+#define SKIP_WITHOUT_PRIVATE_NETNS_AND_RESOLV_CONF(name_server)                            \
+  do {                                                                                     \
+    SKIP_WITHOUT_PRIVATE_NETNS();                                                          \
+    const auto mounts_ = ::samizdat::integration::private_resolv_conf(name_server);        \
+    if (!mounts_.empty())                                                                  \
+      GTEST_SKIP() << "needs a private mount namespace for /etc/resolv.conf: " << mounts_; \
+  } while (0)
+
 }  // namespace samizdat::integration
