@@ -8,7 +8,7 @@ CMAKE_GEN  := -G Ninja
 FUZZ_SECONDS ?= 5
 
 .PHONY: all deps configure build test unit demo bench fuzz fuzz-smoke test-asan test-tsan \
-        format format-check tidy clean
+        format format-check tidy check-layering clean
 
 all: build
 
@@ -83,6 +83,11 @@ format:
 # CI: every tracked C++ file must already be clang-formatted.
 format-check: deps
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+# CI: no src/ layer includes a later one (util < crypto < wire < transport < reach < store <
+# server < client < cli), and src/ never includes tests/, bench/ or censor/.
+check-layering:
+	scripts/check-layering
 
 # Every src/ file through clang-tidy (.clang-tidy); any finding fails. CI runs it.
 tidy: configure

@@ -23,7 +23,7 @@ target_link_libraries(asio INTERFACE Threads::Threads)
 if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   target_compile_definitions(asio INTERFACE ASIO_HAS_CO_AWAIT=1 ASIO_HAS_STD_COROUTINE=1)
 endif()
-if(SAMIZDAT_TESTS)
+if(SAMIZDAT_TESTS OR SAMIZDAT_BENCH)  # bench links samizdat_test_support, which has gtest fixtures
   find_package(GTest REQUIRED)
 endif()
 if(SAMIZDAT_BENCH)

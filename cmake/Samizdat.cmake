@@ -34,8 +34,7 @@ function(samizdat_tests layer)
     add_executable(${target} ${source})
     # samizdat_test_pch (tests/CMakeLists.txt): -O0, SAMIZDAT_SOURCE_DIR/BINARY_DIR, and the
     # shared precompiled header.
-    target_link_libraries(${target} PRIVATE ${ARGN} samizdat_test_pch GTest::gtest_main)
-    target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+    target_link_libraries(${target} PRIVATE ${ARGN} samizdat_test_support samizdat_test_pch GTest::gtest_main)
     target_precompile_headers(${target} REUSE_FROM samizdat_test_pch)
     # The executable name as prefix, so `ctest -R <layer or area>` (e.g. -R noise) selects tests.
     gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60 TEST_PREFIX "${target}."

@@ -521,6 +521,8 @@ PairsResult run_phase(Workers& workers, ServerProcess& server, std::vector<std::
   result.delivered = sum(&ThreadStats::delivered);
   result.duplicates = sum(&ThreadStats::duplicates);
   result.acked = sum(&ThreadStats::acked);
+  result.expected_deliveries = result.accepted;
+  result.missing = result.delivered < result.accepted ? result.accepted - result.delivered : 0;
   result.sent_per_s = static_cast<double>(sum(&ThreadStats::accepted_in_window)) / options.duration_s;
   result.delivered_per_s = static_cast<double>(sum(&ThreadStats::delivered_in_window)) / options.duration_s;
   std::sort(latencies.begin(), latencies.end());

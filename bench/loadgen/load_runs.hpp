@@ -42,6 +42,10 @@ struct PairsResult {
   std::string mode;  // "open-loop" or "paced"
   double target_rate = 0;
   std::uint64_t sent = 0, accepted = 0, delivered = 0, duplicates = 0, acked = 0, send_errors = 0;
+  // Deliveries of accepted messages (copies, in a fan-out) that had not arrived when the drain
+  // ended, and how many messages the harness gave up on as lost during the run: a peer's
+  // documented losses (e.g. Mosquitto past its queue limit), reported, not errors.
+  std::uint64_t expected_deliveries = 0, missing = 0, given_up = 0;
   std::string first_error;
   double window_s = 0;
   double sent_per_s = 0, delivered_per_s = 0;

@@ -21,6 +21,7 @@
 
 #include "crypto/secret.hpp"
 #include "load_runs.hpp"
+#include "support/interrupt_cleanup.hpp"
 
 #ifndef SAMIZDAT_DEFAULT_SERVER_BINARY
 #define SAMIZDAT_DEFAULT_SERVER_BINARY "samizdatd"
@@ -30,16 +31,6 @@ using namespace samizdat;
 using namespace samizdat::loadgen;
 
 namespace {
-
-// The 1-minute load average: this machine is shared, so every result records it.
-double load_average() {
-  double one = 0;
-  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-    if (std::fscanf(f, "%lf", &one) != 1) one = 0;
-    std::fclose(f);
-  }
-  return one;
-}
 
 double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
@@ -62,17 +53,6 @@ Status raise_open_files(std::uint64_t wanted) {
                         std::to_string(limit.rlim_max) +
                         " and it cannot be raised here (no CAP_SYS_RESOURCE): raise `ulimit -Hn` as root "
                         "(and fs.nr_open), or use fewer connections");
-}
-
-// Loadgen and server share the same cores (the child inherits this mask).
-std::string pin_to_cores(unsigned cores) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  unsigned available = std::thread::hardware_concurrency();
-  unsigned n = std::min(cores, std::max(1u, available));
-  for (unsigned c = 0; c < n; ++c) CPU_SET(c, &set);
-  ::sched_setaffinity(0, sizeof set, &set);
-  return n == 1 ? "0" : "0-" + std::to_string(n - 1);
 }
 
 void print_pairs(const PairsResult& r, const LoadOptions& o, const std::string& transport,
@@ -265,7 +245,7 @@ int main(int argc, char** argv) {
   }
 
   crypto::ensure_initialized();
-  install_cleanup_on_signal();
+  testing::install_cleanup_on_signal();
   // Every run is bounded: a server or connection that stops answering cannot hang us.
   if (time_limit <= 0) {
     double phases = o.latency_at > 0 ? 2 : 1;

@@ -1,7 +1,7 @@
-// ServerProcess: a real samizdatd for the load generator — `samizdatd init` in a fresh
-// temp directory, config adjusted for the run, then `samizdatd run` as a child with a
-// raised descriptor limit and a parent-death signal. The destructor stops it (SIGTERM,
-// then SIGKILL after a grace period) and deletes the directory.
+// ServerProcess: a real samizdatd for the load generator (the test-support library's
+// SamizdatdProcess) — `samizdatd init` in a fresh temp directory, config adjusted for the
+// run, then `samizdatd run` as a child with a raised descriptor limit and a parent-death
+// signal, both cleaned up on SIGINT/SIGTERM. The destructor kills it and deletes the directory.
 #pragma once
 
 #include <sys/types.h>
@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/samizdatd_process.hpp"
+#include "support/temp_dir.hpp"
 #include "transport/endpoint.hpp"
 #include "util/result.hpp"
 
@@ -29,26 +31,24 @@ struct ServerSettings {
 class ServerProcess {
  public:
   static Result<std::unique_ptr<ServerProcess>> start(const ServerSettings& settings);
-  ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  const transport::Endpoint& endpoint() const { return endpoints_.front(); }
+  const transport::Endpoint& endpoint() const { return server_.endpoints().front(); }
   // Every listener (ServerSettings::listeners of them), in bootstrap order.
-  const std::vector<transport::Endpoint>& endpoints() const { return endpoints_; }
-  pid_t pid() const { return pid_; }
-  const std::filesystem::path& directory() const { return dir_; }
+  const std::vector<transport::Endpoint>& endpoints() const { return server_.endpoints(); }
+  pid_t pid() const { return server_.pid(); }
+  const std::filesystem::path& directory() const { return server_.dir(); }
   // Still running (not exited)?
-  bool alive();
-  // SIGTERM, wait up to 10 s, then SIGKILL. Idempotent.
-  void stop();
+  bool alive() { return server_.running(); }
+  // SIGTERM, then SIGKILL if it does not exit in time. Idempotent.
+  void stop() { server_.stop(); }
 
  private:
-  ServerProcess() = default;
-  std::filesystem::path root_;  // the temp dir (removed at the end)
-  std::filesystem::path dir_;   // root_/server
-  std::vector<transport::Endpoint> endpoints_;
-  pid_t pid_ = -1;
+  ServerProcess(testing::TempDir root, testing::SamizdatdProcess server)
+      : root_(std::move(root)), server_(std::move(server)) {}
+  testing::TempDir root_;             // the temp dir (removed at the end, or by the interrupt cleanup)
+  testing::SamizdatdProcess server_;  // in root_/server
 };
 
 // Process probes from /proc (Linux).
@@ -58,13 +58,10 @@ double cpu_seconds(pid_t pid);       // utime + stime of /proc/PID/stat
 // main, store writer, then the workers, in creation order).
 std::vector<std::pair<int, double>> thread_cpu_seconds(pid_t pid);
 std::uint64_t kernel_tcp_memory_bytes();  // "TCP: ... mem N" pages of /proc/net/sockstat
-
-// Runs every registered cleanup (stop servers, remove temp dirs) on SIGINT/SIGTERM, then
-// exits with 130. Call once at start-up.
-void install_cleanup_on_signal();
-// Adds/removes a child (pid > 0) and/or a directory (non-empty) to/from that cleanup, for
-// other servers the benchmarks start (bench/peers).
-void register_cleanup_target(pid_t pid, const std::filesystem::path& dir);
-void unregister_cleanup_target(pid_t pid, const std::filesystem::path& dir);
+// The 1-minute load average: this machine is shared, so every result records it.
+double load_average();
+// Pins this process to cores 0..cores-1 (harness and servers share them: children inherit
+// the mask); the cpu list, e.g. "0-1".
+std::string pin_to_cores(unsigned cores);
 
 }  // namespace samizdat::loadgen

@@ -427,14 +427,10 @@ loadgen::PairsResult run_phase(Peer& peer, std::vector<std::unique_ptr<Loop>>& l
   result.delivered = sum(&LoopStats::delivered);
   result.duplicates = sum(&LoopStats::duplicates);
   result.acked = result.delivered;  // receivers' acks are the client library's business
-  std::uint64_t lost = sum(&LoopStats::lost);
-  std::uint64_t expected = result.accepted * flows.members;
-  if (result.delivered < expected) {
-    std::string note = std::to_string(expected - result.delivered) + " of " + std::to_string(expected) +
-                       " deliveries missing after the drain";
-    if (lost > 0) note += " (" + std::to_string(lost) + " messages given up as lost during the run)";
-    result.first_error = result.first_error.empty() ? note : note + "; " + result.first_error;
-  }
+  result.given_up = sum(&LoopStats::lost);
+  result.expected_deliveries = result.accepted * flows.members;
+  result.missing =
+      result.delivered < result.expected_deliveries ? result.expected_deliveries - result.delivered : 0;
   result.sent_per_s =
       static_cast<double>(peer.acks() ? sum(&LoopStats::accepted_in_window)
                                       : sum(&LoopStats::delivered_in_window) / flows.members) /

@@ -19,11 +19,12 @@
 
 #include "../loadgen/load_runs.hpp"
 #include "../loadgen/server_process.hpp"
-#include "child_process.hpp"
 #include "crypto/secret.hpp"
 #include "driver.hpp"
 #include "peer.hpp"
 #include "relay_server.hpp"
+#include "support/interrupt_cleanup.hpp"
+#include "support/temp_dir.hpp"
 
 #ifndef SAMIZDAT_DEFAULT_SERVER_BINARY
 #define SAMIZDAT_DEFAULT_SERVER_BINARY "samizdatd"
@@ -52,25 +53,6 @@ Result<std::unique_ptr<Peer>> make_peer(const std::string& name) {
 }  // namespace samizdat::peers
 
 namespace {
-
-double load_average() {
-  double one = 0;
-  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-    if (std::fscanf(f, "%lf", &one) != 1) one = 0;
-    std::fclose(f);
-  }
-  return one;
-}
-
-std::string pin_to_cores(unsigned cores) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  unsigned available = std::thread::hardware_concurrency();
-  unsigned n = std::min(cores, std::max(1u, available));
-  for (unsigned c = 0; c < n; ++c) CPU_SET(c, &set);
-  ::sched_setaffinity(0, sizeof set, &set);
-  return n == 1 ? "0" : "0-" + std::to_string(n - 1);
-}
 
 void raise_open_files() {
   rlimit limit{};
@@ -105,6 +87,9 @@ nlohmann::json result_json(const loadgen::PairsResult& r) {
           {"accepted", r.accepted},
           {"delivered", r.delivered},
           {"duplicates", r.duplicates},
+          {"expected_deliveries", r.expected_deliveries},
+          {"missing", r.missing},
+          {"given_up", r.given_up},
           {"errors", r.send_errors},
           {"first_error", r.first_error},
           {"server_cpu_s", r.server_cpu_s},
@@ -179,13 +164,19 @@ std::string table(const std::vector<Row>& rows, const std::string& workload) {
         << (base ? ratio(r.rss_per_connection(), base->rss_per_connection()) : "—") << " | "
         << fmt("%.0f", s.window_s > 0 ? 100 * s.server_cpu_s / s.window_s : 0) << " | "
         << (s.first_error.empty() && p.first_error.empty()
-                ? std::string("0/") + std::to_string(s.duplicates + p.duplicates)
+                ? std::to_string(s.missing + (r.has_paced ? p.missing : 0)) + "/" +
+                      std::to_string(s.duplicates + (r.has_paced ? p.duplicates : 0))
                 : "see notes")
         << " | " << fmt("%.1f", r.loadavg_start) << "–" << fmt("%.1f", r.loadavg_end) << " |\n";
   }
   for (const auto& r : rows) {
     if (r.workload != workload || !r.ok) continue;
     for (const auto* res : {&r.saturation, &r.paced}) {
+      if (res->missing > 0) {
+        out << "\n- " << r.system << " (" << res->mode << "): " << res->missing << " of "
+            << res->expected_deliveries << " deliveries missing after the drain";
+        if (res->given_up > 0) out << " (" << res->given_up << " messages given up as lost during the run)";
+      }
       if (!res->first_error.empty())
         out << "\n- " << r.system << " (" << res->mode << "): " << res->first_error;
     }
@@ -233,7 +224,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   crypto::ensure_initialized();
-  loadgen::install_cleanup_on_signal();
+  testing::install_cleanup_on_signal();
   std::vector<std::string> names;
   {
     std::stringstream in(systems);
@@ -250,7 +241,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "samizdat-peers: time limit of %.0f s reached, aborting\n", time_limit);
     ::raise(SIGTERM);
   }).detach();
-  std::string cpus = pin_to_cores(cores);
+  std::string cpus = loadgen::pin_to_cores(cores);
   raise_open_files();
 
   std::vector<Row> rows;
@@ -258,7 +249,7 @@ int main(int argc, char** argv) {
     Row row;
     row.system = name;
     row.workload = members == 1 ? "pairs" : "fanout";
-    row.loadavg_start = load_average();
+    row.loadavg_start = loadgen::load_average();
     row.connections = static_cast<double>(flows * (members + 1));
     std::fprintf(stderr, "samizdat-peers: %s, %s (%zu senders x %zu receivers)...\n", name.c_str(),
                  row.workload.c_str(), flows, members);
@@ -289,11 +280,11 @@ int main(int argc, char** argv) {
         results = peer.error();
       } else {
         row.guarantee = (*peer)->guarantee();
-        auto dir = make_temp_dir("samizdat-peers-" + name);
+        auto dir = testing::TempDir::create("samizdat-peers-" + name, /*clean_up_on_interrupt=*/true);
         if (!dir.ok()) {
           results = dir.error();
         } else {
-          auto started = (*peer)->start(*dir);
+          auto started = (*peer)->start(dir->path());
           if (!started.ok()) {
             results = started.error();
           } else {
@@ -303,13 +294,10 @@ int main(int argc, char** argv) {
             results = run_flows(**peer, f, opts);
           }
           (*peer)->stop();
-          std::error_code ec;
-          std::filesystem::remove_all(*dir, ec);
-          loadgen::unregister_cleanup_target(-1, *dir);
         }
       }
     }
-    row.loadavg_end = load_average();
+    row.loadavg_end = loadgen::load_average();
     if (!results.ok()) {
       row.error = results.error().describe();
       std::fprintf(stderr, "samizdat-peers: %s failed: %s\n", name.c_str(), row.error.c_str());
@@ -350,7 +338,8 @@ int main(int argc, char** argv) {
   }
   md << "\nCores " << cpus << " (harness and servers share them), " << o.client_threads
      << " harness threads, measured " << o.duration_s << " s after " << o.warmup_s
-     << " s warm-up per phase; 1-minute load average at the end: " << fmt("%.2f", load_average()) << ".\n";
+     << " s warm-up per phase; 1-minute load average at the end: " << fmt("%.2f", loadgen::load_average())
+     << ".\n";
   std::printf("\n%s", md.str().c_str());
   if (!markdown_path.empty()) {
     std::ofstream out(markdown_path, std::ios::trunc);

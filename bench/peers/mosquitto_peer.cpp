@@ -5,8 +5,8 @@
 
 #include <mutex>
 
-#include "child_process.hpp"
 #include "peer.hpp"
+#include "peer_server.hpp"
 #include "pump.hpp"
 
 namespace samizdat::peers {
@@ -126,8 +126,9 @@ class MosquittoPeer : public Peer {
       config_ += "persistence false\n";
     }
     SZ_CHECK(write_text(dir / "mosquitto.conf", config_));
-    SZ_CHECK(child_.start({"/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").string()}, log));
-    return wait_for_port(child_, port_, std::chrono::seconds(10), log);
+    child_ = SZ_TRY(
+        start_peer_server({"/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").string()}, port_, log));
+    return {};
   }
   void stop() override { child_.stop(); }
   Result<std::unique_ptr<PeerClient>> connect(const ClientSpec& spec) override {

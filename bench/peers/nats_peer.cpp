@@ -8,8 +8,8 @@
 
 #include <mutex>
 
-#include "child_process.hpp"
 #include "peer.hpp"
+#include "peer_server.hpp"
 #include "pump.hpp"
 
 namespace samizdat::peers {
@@ -194,8 +194,8 @@ class NatsPeer : public Peer {
                  "\"\n  max_memory_store: 256MB\n  max_file_store: 8GB\n}\n";
     }
     SZ_CHECK(write_text(dir / "nats.conf", config_));
-    SZ_CHECK(child_.start({"/usr/sbin/nats-server", "-c", (dir / "nats.conf").string()}, log));
-    SZ_CHECK(wait_for_port(child_, port_, std::chrono::seconds(10), log));
+    child_ =
+        SZ_TRY(start_peer_server({"/usr/sbin/nats-server", "-c", (dir / "nats.conf").string()}, port_, log));
     if (jetstream_) SZ_CHECK(make_stream());
     return {};
   }

@@ -4,8 +4,8 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "child_process.hpp"
 #include "peer.hpp"
+#include "peer_server.hpp"
 #include "pump.hpp"
 
 namespace samizdat::peers {
@@ -132,8 +132,8 @@ class RedisPeer : public Peer {
         "client-output-buffer-limit pubsub 32mb 8mb 60\n"  // default
         "loglevel warning\n";
     SZ_CHECK(write_text(dir / "redis.conf", config_));
-    SZ_CHECK(child_.start({"/usr/bin/redis-server", (dir / "redis.conf").string()}, log));
-    return wait_for_port(child_, port_, std::chrono::seconds(10), log);
+    child_ = SZ_TRY(start_peer_server({"/usr/bin/redis-server", (dir / "redis.conf").string()}, port_, log));
+    return {};
   }
   void stop() override { child_.stop(); }
   Result<std::unique_ptr<PeerClient>> connect(const ClientSpec& spec) override {

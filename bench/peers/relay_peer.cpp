@@ -4,8 +4,8 @@
 
 #include <cerrno>
 
-#include "child_process.hpp"
 #include "peer.hpp"
+#include "peer_server.hpp"
 #include "relay_server.hpp"
 #include "socket_client.hpp"
 
@@ -81,8 +81,8 @@ class RelayPeer : public Peer {
     ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) return make_error(Errc::io, "cannot find /proc/self/exe");
     self[n] = 0;
-    SZ_CHECK(child_.start({self, "--relay-server", std::to_string(port_)}, log_));
-    return wait_for_port(child_, port_, std::chrono::seconds(10), log_);
+    child_ = SZ_TRY(start_peer_server({self, "--relay-server", std::to_string(port_)}, port_, log_));
+    return {};
   }
   void stop() override { child_.stop(); }
   Result<std::unique_ptr<PeerClient>> connect(const ClientSpec& spec) override {

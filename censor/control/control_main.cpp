@@ -373,13 +373,17 @@ struct ClientOptions {
   double timeout_s = 5;
 };
 
-std::unique_ptr<Connection> open_client(const ClientOptions& options, Clock::time_point deadline) {
+// The socket to options.server, or -1 after saying why on stderr.
+int connect_or_explain(const ClientOptions& options, Clock::time_point deadline) {
   std::string error;
   int fd = connect_to(options.server, deadline, error);
-  if (fd < 0) {
-    std::cerr << error << "\n";
-    return nullptr;
-  }
+  if (fd < 0) std::cerr << error << "\n";
+  return fd;
+}
+
+std::unique_ptr<Connection> open_client(const ClientOptions& options, Clock::time_point deadline) {
+  int fd = connect_or_explain(options, deadline);
+  if (fd < 0) return nullptr;
   auto conn = std::make_unique<Connection>(fd, options.key);
   conn->start_client();
   if (!options.sni.empty()) {
@@ -387,6 +391,14 @@ std::unique_ptr<Connection> open_client(const ClientOptions& options, Clock::tim
     conn->prefix_next_write(std::string(hello.begin(), hello.end()));
   }
   return conn;
+}
+
+// A plain connection (no key, no handshake) for bystander traffic; null (said on stderr)
+// when it cannot connect.
+std::unique_ptr<Connection> open_raw(const ClientOptions& options, Clock::time_point deadline) {
+  int fd = connect_or_explain(options, deadline);
+  if (fd < 0) return nullptr;
+  return std::make_unique<Connection>(fd, Key{});
 }
 
 Clock::time_point deadline_after(double seconds) {
@@ -445,39 +457,27 @@ int fetch(const ClientOptions& options, size_t bytes) {
 
 int send_random(const ClientOptions& options, size_t bytes) {
   const auto deadline = deadline_after(options.timeout_s);
-  std::string error;
-  int fd = connect_to(options.server, deadline, error);
-  if (fd < 0) {
-    std::cerr << error << "\n";
-    return 1;
-  }
-  Key none;
-  Connection conn(fd, none);
+  auto conn = open_raw(options, deadline);
+  if (!conn) return 1;
   std::string data(bytes, '\0');
   randombytes_buf(data.data(), data.size());
-  bool ok = conn.raw_write(data, deadline);
+  bool ok = conn->raw_write(data, deadline);
   std::cout << (ok ? "sent\n" : "send failed\n");
   return ok ? 0 : 1;
 }
 
 int check(const ClientOptions& options, bool http) {
   const auto deadline = deadline_after(options.timeout_s);
-  std::string error;
-  int fd = connect_to(options.server, deadline, error);
-  if (fd < 0) {
-    std::cerr << error << "\n";
-    return 1;
-  }
-  Key none;
-  Connection conn(fd, none);
+  auto conn = open_raw(options, deadline);
+  if (!conn) return 1;
   if (http) {
     std::string host = options.server.substr(0, options.server.rfind(':'));
-    if (!conn.raw_write("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n", deadline))
+    if (!conn->raw_write("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n", deadline))
       return 1;
-  } else if (!conn.raw_write("ping\n", deadline)) {
+  } else if (!conn->raw_write("ping\n", deadline)) {
     return 1;
   }
-  auto line = conn.read_line(deadline);
+  auto line = conn->read_line(deadline);
   if (!line) {
     std::cerr << "no answer (reset or timed out)\n";
     return 1;

@@ -226,25 +226,23 @@ void PassiveDpi::on_first_payload(Flow& flow, ByteView payload) {
     if (callbacks_.on_block) callbacks_.on_block(mechanism, action, target);
   };
 
+  // A flow whose SNI is under a listed domain is marked once for `mechanism` (the nftables
+  // rules reset or throttle marked flows).
+  auto mark_if_listed = [&](const std::vector<std::string>& listed_domains, Mechanism mechanism,
+                            BlockAction action) {
+    for (const auto& listed : listed_domains) {
+      if (!domain_matches(sni, listed)) continue;
+      record_block(mechanism, action,
+                   client + ":" + std::to_string(flow.client_port) + " -> " + server + ":" +
+                       std::to_string(flow.server_port) + " (SNI " + sni + ")",
+                   firewall_->mark_flow(mechanism, client, flow.client_port, server, flow.server_port,
+                                        policy_.sni_flow_seconds));
+      return;
+    }
+  };
   if (!sni.empty()) {
-    for (const auto& listed : policy_.sni_reset) {
-      if (!domain_matches(sni, listed)) continue;
-      record_block(Mechanism::sni_reset, BlockAction::reset,
-                   client + ":" + std::to_string(flow.client_port) + " -> " + server + ":" +
-                       std::to_string(flow.server_port) + " (SNI " + sni + ")",
-                   firewall_->mark_flow(Mechanism::sni_reset, client, flow.client_port, server,
-                                        flow.server_port, policy_.sni_flow_seconds));
-      break;
-    }
-    for (const auto& listed : policy_.sni_throttle) {
-      if (!domain_matches(sni, listed)) continue;
-      record_block(Mechanism::sni_throttle, BlockAction::drop,
-                   client + ":" + std::to_string(flow.client_port) + " -> " + server + ":" +
-                       std::to_string(flow.server_port) + " (SNI " + sni + ")",
-                   firewall_->mark_flow(Mechanism::sni_throttle, client, flow.client_port, server,
-                                        flow.server_port, policy_.sni_flow_seconds));
-      break;
-    }
+    mark_if_listed(policy_.sni_reset, Mechanism::sni_reset, BlockAction::reset);
+    mark_if_listed(policy_.sni_throttle, Mechanism::sni_throttle, BlockAction::drop);
   }
   if (policy_.fully_encrypted && verdict.suspect) {
     coin = std::bernoulli_distribution(std::clamp(policy_.block_probability, 0.0, 1.0))(rng_);

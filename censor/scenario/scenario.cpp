@@ -108,22 +108,34 @@ Result<std::string> expand(const std::string& pattern, const std::map<std::strin
   return out;
 }
 
-Result<Scenario> parse_scenario(const std::string& text, const std::string& path) {
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream where;
-    where << e.source().begin;
-    return make_error(Errc::malformed, path + ":" + where.str() + ": " + std::string(e.description()));
-  }
-  Scenario s;
+namespace {
+
+// One reader per TOML section: each takes the whole document (so a section that reads an
+// earlier one's values, like [messages] judge_after_s from duration_s, sees them filled in),
+// fills its part of the scenario and names the file and option in any error.
+using SectionReader = Status (*)(const toml::table& root, const std::string& path, Scenario& s);
+
+// Top-level keys: name, description, duration_s.
+Status read_header(const toml::table& root, const std::string& path, Scenario& s) {
   s.path = path;
   s.name = root["name"].value_or(std::filesystem::path(path).stem().string());
   s.description = root["description"].value_or(std::string());
   s.duration_s = SZ_TRY(real_in(root["duration_s"], 30.0, 0, 3600, path + " duration_s"));
   if (s.duration_s <= 0 || s.duration_s > 3600) return bad(path, "duration_s must be in (0, 3600]");
+  return {};
+}
 
+Result<BystanderSpec> read_bystander(const toml::table& b, const std::string& path) {
+  BystanderSpec spec;
+  spec.kind = b["kind"].value_or(std::string("tcp"));
+  spec.port = static_cast<std::uint16_t>(
+      SZ_TRY(integer_in(b["port"], spec.kind == "http" ? 80 : 7777, 1, 65535, path + " bystander port")));
+  if (spec.kind != "http" && spec.kind != "tcp") return bad(path, "bystander kind must be http or tcp");
+  return spec;
+}
+
+// [[host]]
+Status read_hosts(const toml::table& root, const std::string& path, Scenario& s) {
   if (auto* hosts = root["host"].as_array()) {
     for (const auto& node : *hosts) {
       const auto* t = node.as_table();
@@ -136,19 +148,16 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
       host.spec.addresses = strings((*t)["addresses"]);
       SZ_CHECK(check_addresses(host.spec.addresses, path + " host " + host.spec.name));
       host.dns_name = (*t)["dns_name"].value_or(std::string());
-      if (const auto* b = (*t)["bystander"].as_table()) {
-        BystanderSpec spec;
-        spec.kind = (*b)["kind"].value_or(std::string("tcp"));
-        spec.port = static_cast<std::uint16_t>(SZ_TRY(
-            integer_in((*b)["port"], spec.kind == "http" ? 80 : 7777, 1, 65535, path + " bystander port")));
-        if (spec.kind != "http" && spec.kind != "tcp") return bad(path, "bystander kind must be http or tcp");
-        host.bystander = spec;
-      }
+      if (const auto* b = (*t)["bystander"].as_table()) host.bystander = SZ_TRY(read_bystander(*b, path));
       s.hosts.push_back(std::move(host));
     }
   }
   if (s.hosts.empty()) return bad(path, "a scenario needs [[host]] entries");
+  return {};
+}
 
+// [service]
+Status read_service(const toml::table& root, const std::string& path, Scenario& s) {
   const auto service = root["service"];
   s.service.host = service["host"].value_or(std::string());
   s.service.port = static_cast<std::uint16_t>(
@@ -160,7 +169,33 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
   if (s.service.host.empty() || s.service.addresses.empty()) {
     return bad(path, "[service] needs host and addresses");
   }
+  return {};
+}
 
+// [[subject.<name>.setup]]
+Status read_setup_steps(const toml::table& t, const std::string& path, SubjectSpec& subject) {
+  const auto* steps = t["setup"].as_array();
+  if (steps == nullptr) return {};
+  for (const auto& step_node : *steps) {
+    const auto* step = step_node.as_table();
+    if (step == nullptr) return bad(path, "[subject." + subject.name + "] setup must be tables");
+    SetupStep parsed;
+    parsed.host = (*step)["host"].value_or(std::string());
+    parsed.command = (*step)["run"].value_or(std::string());
+    parsed.timeout_s = SZ_TRY(real_in((*step)["timeout_s"], 30.0, 0, 600, path + " setup timeout_s"));
+    if (parsed.command.empty()) {
+      return bad(path, "[[subject." + subject.name + ".setup]] needs run = \"command line\"");
+    }
+    if (!(parsed.timeout_s > 0 && parsed.timeout_s <= 600)) {
+      return bad(path, "[[subject." + subject.name + ".setup]] timeout_s must be in (0, 600]");
+    }
+    subject.setup.push_back(std::move(parsed));
+  }
+  return {};
+}
+
+// [subject.<name>]
+Status read_subjects(const toml::table& root, const std::string& path, Scenario& s) {
   if (auto* subjects = root["subject"].as_table()) {
     for (const auto& [key, node] : *subjects) {
       const auto* t = node.as_table();
@@ -181,23 +216,7 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
           if (auto v = value.value<std::string>()) subject.vars[std::string(name.str())] = *v;
         }
       }
-      if (const auto* steps = (*t)["setup"].as_array()) {
-        for (const auto& step_node : *steps) {
-          const auto* step = step_node.as_table();
-          if (step == nullptr) return bad(path, "[subject." + subject.name + "] setup must be tables");
-          SetupStep parsed;
-          parsed.host = (*step)["host"].value_or(std::string());
-          parsed.command = (*step)["run"].value_or(std::string());
-          parsed.timeout_s = SZ_TRY(real_in((*step)["timeout_s"], 30.0, 0, 600, path + " setup timeout_s"));
-          if (parsed.command.empty()) {
-            return bad(path, "[[subject." + subject.name + ".setup]] needs run = \"command line\"");
-          }
-          if (!(parsed.timeout_s > 0 && parsed.timeout_s <= 600)) {
-            return bad(path, "[[subject." + subject.name + ".setup]] timeout_s must be in (0, 600]");
-          }
-          subject.setup.push_back(std::move(parsed));
-        }
-      }
+      SZ_CHECK(read_setup_steps(*t, path, subject));
       if (subject.server.empty() || subject.send.empty() || subject.receive.empty()) {
         return bad(path, "[subject." + subject.name + "] needs server, send and receive command lines");
       }
@@ -205,7 +224,11 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
     }
   }
   if (s.subjects.empty()) return bad(path, "a scenario needs at least one [subject.<name>]");
+  return {};
+}
 
+// [messages]
+Status read_messages(const toml::table& root, const std::string& path, Scenario& s) {
   const auto messages = root["messages"];
   s.messages.sender_host = messages["sender"].value_or(std::string());
   s.messages.receiver_host = messages["receiver"].value_or(s.messages.sender_host);
@@ -223,38 +246,55 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
   s.messages.judge_after_s = SZ_TRY(message_seconds("judge_after_s", s.duration_s * 0.75));
   if (s.messages.sender_host.empty()) return bad(path, "[messages] needs sender (an inside host)");
   if (s.messages.interval_s < 0.05) return bad(path, "[messages] interval_s must be at least 0.05");
+  return {};
+}
 
+Result<ScenarioEvent> read_event(const toml::table& t, const std::string& path) {
+  ScenarioEvent e;
+  e.at_s = SZ_TRY(real_in(t["at_s"], 0.0, 0, 3600, path + " event at_s"));
+  e.action = t["action"].value_or(std::string());
+  e.file = t["file"].value_or(std::string());
+  e.delay_s = SZ_TRY(real_in(t["delay_s"], 0.0, 0, 3600, path + " event delay_s"));
+  e.block = SZ_TRY(block_action(t["block"].value_or(std::string("drop")), path + " event"));
+  e.poison_domains = t["poison_domains"].value_or(true);
+  e.address = t["address"].value_or(std::string());
+  e.domains = strings(t["domains"]);
+  e.text = t["text"].value_or(std::string());
+  if (e.action == "registry" && e.file.empty()) return bad(path, "registry event needs file");
+  if ((e.action == "move" || e.action == "publish_map") && !parse_ipv4(e.address))
+    return bad(path, e.action + " event needs an IPv4 address");
+  if (e.action != "registry" && e.action != "move" && e.action != "publish_map" && e.action != "poison_dns" &&
+      e.action != "note") {
+    return bad(
+        path, "event action must be registry, move, publish_map, poison_dns or note, not '" + e.action + "'");
+  }
+  return e;
+}
+
+// [[event]]
+Status read_events(const toml::table& root, const std::string& path, Scenario& s) {
   if (auto* events = root["event"].as_array()) {
     for (const auto& node : *events) {
       const auto* t = node.as_table();
       if (t == nullptr) return bad(path, "[[event]] entries must be tables");
-      ScenarioEvent e;
-      e.at_s = SZ_TRY(real_in((*t)["at_s"], 0.0, 0, 3600, path + " event at_s"));
-      e.action = (*t)["action"].value_or(std::string());
-      e.file = (*t)["file"].value_or(std::string());
-      e.delay_s = SZ_TRY(real_in((*t)["delay_s"], 0.0, 0, 3600, path + " event delay_s"));
-      e.block = SZ_TRY(block_action((*t)["block"].value_or(std::string("drop")), path + " event"));
-      e.poison_domains = (*t)["poison_domains"].value_or(true);
-      e.address = (*t)["address"].value_or(std::string());
-      e.domains = strings((*t)["domains"]);
-      e.text = (*t)["text"].value_or(std::string());
-      if (e.action == "registry" && e.file.empty()) return bad(path, "registry event needs file");
-      if ((e.action == "move" || e.action == "publish_map") && !parse_ipv4(e.address))
-        return bad(path, e.action + " event needs an IPv4 address");
-      if (e.action != "registry" && e.action != "move" && e.action != "publish_map" &&
-          e.action != "poison_dns" && e.action != "note") {
-        return bad(path, "event action must be registry, move, publish_map, poison_dns or note, not '" +
-                             e.action + "'");
-      }
-      s.events.push_back(std::move(e));
+      s.events.push_back(SZ_TRY(read_event(*t, path)));
     }
   }
+  return {};
+}
 
+// [censor] itself: throttling and the DNS names poisoned from the start.
+Status read_censor(const toml::table& root, const std::string& path, Scenario& s) {
   const auto censor = root["censor"];
   s.throttle_bits_per_second = static_cast<std::uint64_t>(
       SZ_TRY(real_in(censor["throttle_kbit_s"], 150.0, 1, 10'000'000, path + " throttle_kbit_s")) * 1000);
   s.dns_poisoned = strings(censor["dns_poison"]);
-  const auto esc = censor["escalation"];
+  return {};
+}
+
+// [censor.escalation]
+Status read_escalation(const toml::table& root, const std::string& path, Scenario& s) {
+  const auto esc = root["censor"]["escalation"];
   s.escalation.enabled = esc["enabled"].value_or(false);
   s.escalation.informants = strings(esc["informants"]);
   if (auto* ports = esc["ports"].as_array()) {
@@ -270,30 +310,38 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
   s.escalation.cloud_ranges = strings(esc["cloud_ranges"]);
   s.escalation.action =
       SZ_TRY(block_action(esc["block"].value_or(std::string("drop")), path + " escalation"));
+  return {};
+}
 
-  const auto dpi = censor["dpi"];
+// [censor.dpi]
+Status read_dpi(const toml::table& root, const std::string& path, Scenario& s) {
+  const auto dpi = root["censor"]["dpi"];
+  // Its whole-second options are integers in [min, max]; the error names the option.
+  auto dpi_integer = [&](const char* key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+    return integer_in(dpi[key], fallback, min, max, path + " dpi " + key);
+  };
   s.dpi_enabled = dpi["enabled"].value_or(true);
   s.dpi_inline = dpi["inline"].value_or(true);
   s.dpi.fully_encrypted = dpi["fully_encrypted"].value_or(false);
   s.dpi.block_probability =
       SZ_TRY(real_in(dpi["block_probability"], 0.26, 0, 1, path + " dpi block_probability"));
-  s.dpi.block_seconds =
-      static_cast<int>(SZ_TRY(integer_in(dpi["block_seconds"], 180, 0, 86400, path + " dpi block_seconds")));
+  s.dpi.block_seconds = static_cast<int>(SZ_TRY(dpi_integer("block_seconds", 180, 0, 86400)));
   s.dpi.action = SZ_TRY(block_action(dpi["block"].value_or(std::string("drop")), path + " dpi"));
   s.dpi.sni_reset = strings(dpi["sni_reset"]);
   s.dpi.sni_throttle = strings(dpi["sni_throttle"]);
-  s.dpi.sni_flow_seconds = static_cast<int>(
-      SZ_TRY(integer_in(dpi["sni_flow_seconds"], 600, 0, 86400, path + " dpi sni_flow_seconds")));
+  s.dpi.sni_flow_seconds = static_cast<int>(SZ_TRY(dpi_integer("sni_flow_seconds", 600, 0, 86400)));
   s.dpi.block_protocols = strings(dpi["block_protocols"]);
   s.dpi.block_risks = strings(dpi["block_risks"]);
-  s.dpi.protocol_block_seconds = static_cast<int>(
-      SZ_TRY(integer_in(dpi["protocol_block_seconds"], 180, 0, 86400, path + " dpi protocol_block_seconds")));
-  s.dpi.ndpi_max_packets = static_cast<int>(
-      SZ_TRY(integer_in(dpi["ndpi_max_packets"], 24, 1, 1000, path + " dpi ndpi_max_packets")));
-  s.dpi.seed =
-      static_cast<std::uint64_t>(SZ_TRY(integer_in(dpi["seed"], 0, 0, INT64_MAX, path + " dpi seed")));
+  s.dpi.protocol_block_seconds =
+      static_cast<int>(SZ_TRY(dpi_integer("protocol_block_seconds", 180, 0, 86400)));
+  s.dpi.ndpi_max_packets = static_cast<int>(SZ_TRY(dpi_integer("ndpi_max_packets", 24, 1, 1000)));
+  s.dpi.seed = static_cast<std::uint64_t>(SZ_TRY(dpi_integer("seed", 0, 0, INT64_MAX)));
+  return {};
+}
 
-  const auto prober = censor["prober"];
+// [censor.prober]
+Status read_prober(const toml::table& root, const std::string& path, Scenario& s) {
+  const auto prober = root["censor"]["prober"];
   s.prober.enabled = prober["enabled"].value_or(false);
   s.prober.read_timeout_s =
       SZ_TRY(real_in(prober["read_timeout_s"], 2.0, 0.01, 600, path + " prober read_timeout_s"));
@@ -303,15 +351,23 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
   s.prober.block_on_replay = prober["block_on_replay"].value_or(true);
   s.prober.block_on_threshold = prober["block_on_threshold"].value_or(true);
   s.prober.action = SZ_TRY(block_action(prober["block"].value_or(std::string("drop")), path + " prober"));
+  return {};
+}
 
+// [bystander_checks]
+Status read_bystander_checks(const toml::table& root, const std::string& path, Scenario& s) {
   const auto checks = root["bystander_checks"];
   s.checks.from_host = checks["from"].value_or(std::string());
   s.checks.interval_s =
       SZ_TRY(real_in(checks["interval_s"], 5.0, 0.05, 3600, path + " bystander_checks interval_s"));
   s.checks.timeout_s =
       SZ_TRY(real_in(checks["timeout_s"], 2.0, 0.01, 600, path + " bystander_checks timeout_s"));
+  return {};
+}
 
-  // Cross-references: every named host must exist and sit on the right side.
+// Across sections: every named host must exist and sit on the right side; setup steps run on
+// the message sender unless they name a host.
+Status check_host_references(const toml::table&, const std::string& path, Scenario& s) {
   auto find_host = [&](const std::string& name) -> const ScenarioHost* {
     for (const auto& h : s.hosts) {
       if (h.spec.name == name) return &h;
@@ -343,6 +399,27 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& path
       }
     }
   }
+  return {};
+}
+
+}  // namespace
+
+Result<Scenario> parse_scenario(const std::string& text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin;
+    return make_error(Errc::malformed, path + ":" + where.str() + ": " + std::string(e.description()));
+  }
+  // In file order, the first error wins; the cross-references last, once every section is read.
+  static constexpr SectionReader kSections[] = {
+      read_header,   read_hosts,  read_service,          read_subjects,
+      read_messages, read_events, read_censor,           read_escalation,
+      read_dpi,      read_prober, read_bystander_checks, check_host_references};
+  Scenario s;
+  for (auto read_section : kSections) SZ_CHECK(read_section(root, path, s));
   return s;
 }
 

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "support/fork_child.hpp"
+#include "support/child_process.hpp"
 #include "testbed.hpp"
 
 namespace samizdat::censor::testing {

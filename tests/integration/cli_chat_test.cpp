@@ -1,9 +1,11 @@
 // `samizdat chat`: lines typed are sent, and incoming messages appear while the chat
 // is open (no other command needed).
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include "integration_support.hpp"
-#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 namespace {
@@ -15,17 +17,14 @@ class ChatProcess {
     int in_pipe[2], out_pipe[2];
     EXPECT_EQ(::pipe2(in_pipe, O_CLOEXEC), 0);
     EXPECT_EQ(::pipe2(out_pipe, O_CLOEXEC), 0);
-    const std::string path = program("samizdat").string();
-    pid_ = samizdat::testing::fork_child();
-    if (pid_ == 0) {
-      ::dup2(in_pipe[0], 0);
-      ::dup2(out_pipe[1], 1);
-      int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, 2);
-      ::execl(path.c_str(), path.c_str(), "--home", home.c_str(), "chat", contact.c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    ChildOptions options;
+    options.output = "/dev/null";  // stderr
+    options.stdin_fd = in_pipe[0];
+    options.stdout_fd = out_pipe[1];
+    auto started = ChildProcess::start(
+        {program("samizdat").string(), "--home", home.string(), "chat", contact}, options);
+    EXPECT_TRUE(started.ok()) << started.error().describe();
+    if (started.ok()) process_ = std::move(*started);
     ::close(in_pipe[0]);
     ::close(out_pipe[1]);
     stdin_ = in_pipe[1];
@@ -33,10 +32,7 @@ class ChatProcess {
   }
   ~ChatProcess() {
     if (stdin_ >= 0) ::close(stdin_);
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
+    process_.kill();
     ::close(stdout_);
   }
 
@@ -66,19 +62,17 @@ class ChatProcess {
     ::close(stdin_);
     stdin_ = -1;
     auto deadline = std::chrono::steady_clock::now() + within;
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) != pid_) {
+    while (process_.running()) {
       if (std::chrono::steady_clock::now() > deadline) return -1;
       std::this_thread::sleep_for(20ms);
     }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return process_.exited() ? process_.exit_code() : -1;
   }
 
   const std::string& output() const { return output_; }
 
  private:
-  pid_t pid_ = -1;
+  ChildProcess process_;
   int stdin_ = -1;
   int stdout_ = -1;
   std::string output_;
@@ -87,12 +81,9 @@ class ChatProcess {
 TEST(CliChatTest, IncomingMessagesAppearWhileChattingAndTypedLinesAreSent) {
   TempDir tmp;
   ServerProcess server(tmp / "server");
-  server.start();
+  ASSERT_NO_FATAL_FAILURE(server.start());
   Cli alice(tmp / "alice"), bob(tmp / "bob");
-  ASSERT_EQ(alice({"init", "--bootstrap", server.bootstrap()}).exit_code, 0);
-  ASSERT_EQ(bob({"init", "--bootstrap", server.bootstrap()}).exit_code, 0);
-  ASSERT_EQ(alice({"contact", "add", "bob", bob.invite()}).exit_code, 0);
-  ASSERT_EQ(bob({"contact", "add", "alice", alice.invite()}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(init_and_introduce(alice, bob, server.bootstrap()));
 
   ChatProcess chat(tmp / "bob", "alice");
   ASSERT_TRUE(chat.wait_for_output("Chatting with alice", 10s)) << chat.output();

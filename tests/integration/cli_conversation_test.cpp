@@ -138,7 +138,7 @@ TEST_F(CliConversationTest, ServerDatabaseHoldsNoPlaintextAndNoSenderIdentity) {
 
   fs::path db = server_->database_file();
   ASSERT_FALSE(db.empty()) << "no database in " << server_->dir();
-  std::string files = read_file(db) + read_file(db.string() + "-wal");
+  std::string files = read_text(db) + read_text(db.string() + "-wal");
   EXPECT_EQ(files.find(marker), std::string::npos) << "plaintext found in the server's files";
 
   std::string envelopes = dump_tables(db, "envelope");

@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "integration_support.hpp"
-#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 namespace {
@@ -22,23 +21,8 @@ constexpr int kServerCrashes = 20;
 constexpr int kClientCrashes = 20;
 constexpr int kPairs = 3;
 
-// Flushes until the outbox is empty (bounded), tolerating a server that is away.
-void flush_all(asio::io_context& io, client::Client& c) {
-  for (int round = 0; round < 400; ++round) {
-    auto flushed = run_on(io, c.flush_outbox());
-    if (flushed.ok() && flushed->pending == 0) return;
-    std::this_thread::sleep_for(50ms);
-  }
-  ADD_FAILURE() << "outbox never drained";
-}
-
-// Syncs until `count` messages from `contact` are stored (bounded).
-void receive_all(asio::io_context& io, client::Client& c, const std::string& contact, std::size_t count) {
-  for (int round = 0; round < 400 && incoming(c, contact).size() < count; ++round) {
-    auto synced = run_on(io, c.sync(200ms));
-    if (!synced.ok()) std::this_thread::sleep_for(50ms);
-  }
-}
+// A server that is away for a while: patient rounds.
+constexpr int kFlushRounds = 400, kReceiveRounds = 400;
 
 // Every text in `sent` exactly once, and nothing else.
 void expect_exactly(const std::vector<client::MessageRecord>& received, const std::set<std::string>& sent,
@@ -56,7 +40,7 @@ class CrashSafetyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = std::make_unique<ServerProcess>(tmp_ / "server");
-    server_->start();
+    ASSERT_NO_FATAL_FAILURE(server_->start());
   }
   void TearDown() override {
     if (HasFailure() && server_) std::cerr << "samizdatd log (tail):\n" << tail(server_->log(), 4000);
@@ -133,10 +117,10 @@ TEST_F(CrashSafetyTest, EveryMessageArrivesExactlyOnceAcrossTwentyServerCrashesU
   ASSERT_GE(crashes.load(), kServerCrashes);
   if (!server_->running()) server_->start();
 
-  for (int i = 0; i < kPairs; ++i) flush_all(io_, *senders[i]);
+  for (int i = 0; i < kPairs; ++i) flush_all(io_, *senders[i], kFlushRounds);
   std::size_t total = 0;
   for (int i = 0; i < kPairs; ++i) {
-    receive_all(io_, *receivers[i], "sender", sent[i].size());
+    receive_all(io_, *receivers[i], "sender", sent[i].size(), kReceiveRounds, 50ms);
     expect_exactly(incoming(*receivers[i], "sender"), sent[i], "receiver " + std::to_string(i));
     total += sent[i].size();
   }
@@ -173,18 +157,11 @@ TEST_F(CrashSafetyTest, ReceiverKilledTwentyTimesBetweenReceiveAndAckLosesAndRep
       ASSERT_TRUE(alice->queue_text("bob", text).ok());
       sent.insert(text);
     }
-    flush_all(io_, *alice);
-    pid_t pid = samizdat::testing::fork_child();
-    if (pid == 0) {
-      int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, 1);
-      ::dup2(null, 2);
-      ::execl(path.c_str(), path.c_str(), "--home", home.c_str(), "sync", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    flush_all(io_, *alice, kFlushRounds);
+    auto sync = ChildProcess::start({path, "--home", home, "sync"}, {.output = "/dev/null"});
+    ASSERT_TRUE(sync.ok()) << sync.error().describe();
     std::this_thread::sleep_for(std::chrono::milliseconds(10 + rng() % 150));
-    if (::kill(pid, SIGKILL) == 0) ++kills;
-    ::waitpid(pid, nullptr, 0);
+    if (sync->kill()) ++kills;
   }
   EXPECT_EQ(kills, kClientCrashes);
 

@@ -9,51 +9,18 @@
 
 #include "client/server_connection.hpp"
 #include "integration_support.hpp"
-#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 namespace {
 
 constexpr std::chrono::milliseconds kTimeout{10'000};
 
-class DeliveryTest : public ::testing::Test {
+class DeliveryTest : public TwoClientTest {
  protected:
-  void SetUp() override {
-    server_ = std::make_unique<ServerProcess>(tmp_ / "server");
-    server_->start();
-    alice_ = make_client(io_, tmp_ / "alice", server_->bootstrap());
-    bob_ = make_client(io_, tmp_ / "bob", server_->bootstrap());
-    ASSERT_TRUE(alice_ && bob_);
-    ASSERT_TRUE(alice_->add_contact("bob", bob_->invite().to_string()).ok());
-    ASSERT_TRUE(bob_->add_contact("alice", alice_->invite().to_string()).ok());
-  }
-  void TearDown() override {
-    if (HasFailure() && server_) std::cerr << "samizdatd log:\n" << server_->log();
-  }
-
-  // Syncs `c` until `count` messages from `contact` are stored (bounded).
   void receive_all(client::Client& c, const std::string& contact, std::size_t count) {
-    for (int round = 0; round < 100 && incoming(c, contact).size() < count; ++round) {
-      auto synced = run_on(io_, c.sync(200ms));
-      if (!synced.ok()) std::this_thread::sleep_for(100ms);
-    }
+    testing::receive_all(io_, c, contact, count);
   }
-
-  // Flushes until the outbox is empty (bounded), tolerating a server that is away.
-  void flush_all(client::Client& c) {
-    for (int round = 0; round < 200; ++round) {
-      auto flushed = run_on(io_, c.flush_outbox());
-      if (flushed.ok() && flushed->pending == 0) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    ADD_FAILURE() << "outbox never drained";
-  }
-
-  TempDir tmp_;
-  asio::io_context io_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<client::Client> alice_;
-  std::unique_ptr<client::Client> bob_;
+  void flush_all(client::Client& c) { testing::flush_all(io_, c); }
 };
 
 void expect_each_exactly_once(const std::vector<client::MessageRecord>& messages, int count,
@@ -168,17 +135,10 @@ TEST_F(DeliveryTest, ClientKilledAtRandomWhileReceivingLosesNothingAndShowsNothi
   for (int attempt = 0; attempt < 6; ++attempt) {
     const std::string path = program("samizdat").string();
     const std::string home = (tmp_ / "bob").string();
-    pid_t pid = samizdat::testing::fork_child();
-    if (pid == 0) {
-      int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, 1);
-      ::dup2(null, 2);
-      ::execl(path.c_str(), path.c_str(), "--home", home.c_str(), "sync", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    auto sync = ChildProcess::start({path, "--home", home, "sync"}, {.output = "/dev/null"});
+    ASSERT_TRUE(sync.ok()) << sync.error().describe();
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 200));
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
+    sync->kill();
   }
   // Whatever survived: a final recv shows the rest, and history has each message once.
   auto result = bob_cli({"recv"});

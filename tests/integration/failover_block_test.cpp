@@ -18,6 +18,14 @@ std::string health_line(client::Client& c, const transport::Endpoint& endpoint) 
   return std::string(reach::to_string(h->last_failure)) + " (" + h->reason + ")";
 }
 
+// Throttling fails nothing outright: the clients must notice the goodput collapse by
+// themselves while they idle in their sync loop, as chat does (bounded: 40 s).
+void idle_until_alice_moves_off(FailoverHarness& h, const transport::Endpoint& active) {
+  for (int i = 0; i < 400 && h.alice().active_endpoint().value_or(active).to_uri() == active.to_uri(); ++i) {
+    (void)run_on(h.io(), h.alice().sync(100ms));
+  }
+}
+
 class FailoverTest : public ::testing::TestWithParam<Block> {};
 
 TEST_P(FailoverTest, ConversationContinuesWhenTheActiveEndpointIsBlocked) {
@@ -34,14 +42,7 @@ TEST_P(FailoverTest, ConversationContinuesWhenTheActiveEndpointIsBlocked) {
 
   apply_block(GetParam(), *active);
   auto start = std::chrono::steady_clock::now();
-  if (GetParam() == Block::throttle) {
-    // Nothing fails outright: the clients must notice the goodput collapse by themselves
-    // while they idle in their sync loop, as chat does.
-    for (int i = 0; i < 400 && h.alice().active_endpoint().value_or(*active).to_uri() == active->to_uri();
-         ++i) {
-      (void)run_on(h.io(), h.alice().sync(100ms));
-    }
-  }
+  if (GetParam() == Block::throttle) idle_until_alice_moves_off(h, *active);
   auto after = h.send_and_receive("after the block", start);
   EXPECT_GE(after.sent_ms, 0) << "the message never reached the server";
   EXPECT_GE(after.received_ms, 0) << "Bob never got the message";
@@ -129,12 +130,7 @@ TEST_P(FailoverTest, DISABLED_RecoveryTime) {
     }
     apply_block(GetParam(), *active);
     auto start = std::chrono::steady_clock::now();
-    if (GetParam() == Block::throttle) {
-      for (int i = 0; i < 400 && h.alice().active_endpoint().value_or(*active).to_uri() == active->to_uri();
-           ++i) {
-        (void)run_on(h.io(), h.alice().sync(100ms));
-      }
-    }
+    if (GetParam() == Block::throttle) idle_until_alice_moves_off(h, *active);
     auto t = h.send_and_receive("trial " + std::to_string(trial), start);
     if (t.received_ms < 0) {
       ++failures;

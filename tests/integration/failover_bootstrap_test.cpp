@@ -24,18 +24,18 @@ constexpr std::uint16_t kOldPort = 21101, kHiddenPort = 21102;
 class FailoverBootstrap : public ::testing::Test {
  protected:
   void SetUp() override {
-    SKIP_WITHOUT_PRIVATE_NETNS();
-    auto mounts = private_resolv_conf(kDnsHost);
-    if (!mounts.empty()) GTEST_SKIP() << "needs a private mount namespace for /etc/resolv.conf: " << mounts;
+    SKIP_WITHOUT_PRIVATE_NETNS_AND_RESOLV_CONF(kDnsHost);
     clear_blocks();
     // The bootstrap names only 127.1.0.1; 127.2.0.1 is in the map alone.
     server_.emplace(
         dir(), std::vector<std::string>{"--listen", "tcp://127.1.0.1:" + std::to_string(kOldPort), "--listen",
                                         "tcp://127.2.0.1:" + std::to_string(kHiddenPort), "--advertise",
                                         "tcp://127.1.0.1:" + std::to_string(kOldPort)});
-    map({"init-root", "--root-dir", (tmp_.path() / "root").string()});
-    map({"certify-signing-key", "--dir", dir().string(), "--root-dir", (tmp_.path() / "root").string()});
-    map({"add-endpoint", "--dir", dir().string(), "tcp://127.2.0.1:" + std::to_string(kHiddenPort)});
+    samizdatd_map({"init-root", "--root-dir", (tmp_.path() / "root").string()});
+    samizdatd_map(
+        {"certify-signing-key", "--dir", dir().string(), "--root-dir", (tmp_.path() / "root").string()});
+    samizdatd_map(
+        {"add-endpoint", "--dir", dir().string(), "tcp://127.2.0.1:" + std::to_string(kHiddenPort)});
   }
   void TearDown() override {
     if (!IsSkipped()) clear_blocks();
@@ -43,27 +43,22 @@ class FailoverBootstrap : public ::testing::Test {
 
   fs::path dir() const { return tmp_.path() / "server"; }
   fs::path out() const { return tmp_.path() / "out"; }
-  ProcessResult map(std::vector<std::string> args) {
-    args.insert(args.begin(), {program("samizdatd").string(), "map"});
-    auto result = run_process(args, 60s);
-    EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
-    return result;
-  }
   void add_channels(std::uint16_t mirror_port) {
-    map({"add-mirror", "--dir", dir().string(),
+    samizdatd_map(
+        {"add-mirror", "--dir", dir().string(),
          std::string("https://") + kMirrorHost + ":" + std::to_string(mirror_port) + "/samizdat/map.bin",
          "--front-sni", "front.example", "--front-host", "hidden.example"});
-    map({"add-dns-name", "--dir", dir().string(), kDnsName});
+    samizdatd_map({"add-dns-name", "--dir", dir().string(), kDnsName});
   }
   // `samizdatd map publish`: the bootstrap string it prints (and writes to bootstrap.txt).
   std::string publish() {
-    auto result = map({"publish", "--dir", dir().string(), "--out", out().string()});
+    auto result = samizdatd_map({"publish", "--dir", dir().string(), "--out", out().string()});
     auto at = result.out.find("bootstrap string");
     EXPECT_NE(at, std::string::npos) << result.out;
     if (at == std::string::npos) return "";
     auto line_start = result.out.find('\n', at) + 1;
     auto line = result.out.substr(line_start, result.out.find('\n', line_start) - line_start);
-    auto file = read_file(dir() / "bootstrap.txt");
+    auto file = read_text(dir() / "bootstrap.txt");
     EXPECT_EQ(file, line + "\n");
     auto parsed = reach::parse_bootstrap(line);
     EXPECT_TRUE(parsed.ok()) << line;
@@ -79,17 +74,11 @@ class FailoverBootstrap : public ::testing::Test {
     }
     return line;
   }
-  void block_old_range() {
-    auto result = run_process({system_tool("nft"), "-f", "-"}, 10s,
-                              "add rule inet szfail out ip daddr 127.1.0.0/16 drop\n"
-                              "add rule inet szfail out ip saddr 127.1.0.0/16 drop\n");
-    ASSERT_EQ(result.exit_code, 0) << result.err;
-  }
 
   // Two brand-new users with nothing but `bootstrap`, behind the block, chat.
   void new_users_chat(const std::string& bootstrap, const std::string& channel_line) {
-    server_->start({{"127.1.0.1", kOldPort}, {"127.2.0.1", kHiddenPort}});
-    block_old_range();
+    ASSERT_NO_FATAL_FAILURE(server_->start({{"127.1.0.1", kOldPort}, {"127.2.0.1", kHiddenPort}}));
+    ASSERT_NO_FATAL_FAILURE(block_range("127.1.0.0/16"));
     Cli alice(tmp_.path() / "alice"), bob(tmp_.path() / "bob");
     auto start = std::chrono::steady_clock::now();
     auto init = alice({"--log-level", "info", "init", "--bootstrap", bootstrap});
@@ -117,7 +106,7 @@ class FailoverBootstrap : public ::testing::Test {
   }
 
   TempDir tmp_;
-  std::optional<Samizdatd> server_;
+  std::optional<ServerProcess> server_;
 };
 
 TEST_F(FailoverBootstrap, ANewClientWithOnlyTheBootstrapGetsInThroughItsFrontedMirror) {
@@ -134,7 +123,7 @@ TEST_F(FailoverBootstrap, ANewClientWithOnlyTheBootstrapGetsInThroughItsDnsName)
   add_channels(443);  // the mirror is down (nothing listens): DNS TXT carries the map
   auto bootstrap = publish();
   ASSERT_FALSE(bootstrap.empty());
-  reach::testing::Dnsmasq dns(read_file(out() / "dnsmasq-txt.conf"), kDnsHost, 53);
+  reach::testing::Dnsmasq dns(read_text(out() / "dnsmasq-txt.conf"), kDnsHost, 53);
   ASSERT_TRUE(dns.fetch(kDnsName).ok()) << "dnsmasq does not answer";
   new_users_chat(bootstrap, std::string("network map v1 accepted from DNS ") + kDnsName);
 }

@@ -38,13 +38,6 @@ constexpr const char* kMirrorHost = "127.3.0.1";
 constexpr const char* kDnsHost = "127.3.0.2";
 constexpr const char* kDnsName = "map.samizdat.test";
 
-void block_range(const std::string& cidr) {
-  std::string script = "add rule inet szfail out ip daddr " + cidr +
-                       " drop\nadd rule inet szfail out ip saddr " + cidr + " drop\n";
-  auto result = run_process({system_tool("nft"), "-f", "-"}, 10s, script);
-  ASSERT_EQ(result.exit_code, 0) << result.err;
-}
-
 // Captures the client's log lines (they say which channel a map came from).
 class LogLines {
  public:
@@ -65,19 +58,17 @@ class LogLines {
 class FailoverMap : public ::testing::Test {
  protected:
   void SetUp() override {
-    SKIP_WITHOUT_PRIVATE_NETNS();
-    auto mounts = private_resolv_conf(kDnsHost);
-    if (!mounts.empty()) GTEST_SKIP() << "needs a private mount namespace for /etc/resolv.conf: " << mounts;
+    SKIP_WITHOUT_PRIVATE_NETNS_AND_RESOLV_CONF(kDnsHost);
     clear_blocks();
-    server_ = std::make_unique<MultiEndpointServer>(tmp_.path() / "server",
-                                                    std::vector<std::string>{"127.1.0.1", "127.2.0.1"});
+    server_ = multi_endpoint_server(tmp_.path() / "server", {"127.1.0.1", "127.2.0.1"});
+    ASSERT_NO_FATAL_FAILURE(server_->start());
     for (const auto& e : server_->endpoints()) (e.host == "127.1.0.1" ? old_ : hidden_) = e;
     ASSERT_EQ(old_.host, "127.1.0.1");
     ASSERT_EQ(hidden_.host, "127.2.0.1");
-    map({"init-root", "--root-dir", (tmp_.path() / "root").string()});
-    map({"certify-signing-key", "--dir", dir(), "--root-dir", (tmp_.path() / "root").string(), "--valid-days",
-         "30"});
-    map({"add-endpoint", "--dir", dir(), old_.to_uri()});
+    samizdatd_map({"init-root", "--root-dir", (tmp_.path() / "root").string()});
+    samizdatd_map({"certify-signing-key", "--dir", dir(), "--root-dir", (tmp_.path() / "root").string(),
+                   "--valid-days", "30"});
+    samizdatd_map({"add-endpoint", "--dir", dir(), old_.to_uri()});
   }
   void TearDown() override {
     alice_.reset();
@@ -87,18 +78,14 @@ class FailoverMap : public ::testing::Test {
 
   std::string dir() const { return (tmp_.path() / "server").string(); }
   fs::path out() const { return tmp_.path() / "out"; }
-  void map(std::vector<std::string> args) {
-    args.insert(args.begin(), {program("samizdatd").string(), "map"});
-    auto result = run_process(args, 60s);
-    ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
-  }
-  void publish() { map({"publish", "--dir", dir(), "--out", out().string(), "--valid-days", "7"}); }
-  void add_hidden_endpoint() { map({"add-endpoint", "--dir", dir(), hidden_.to_uri()}); }
+  void publish() { samizdatd_map({"publish", "--dir", dir(), "--out", out().string(), "--valid-days", "7"}); }
+  void add_hidden_endpoint() { samizdatd_map({"add-endpoint", "--dir", dir(), hidden_.to_uri()}); }
   void add_mirror_and_dns(std::uint16_t mirror_port) {
-    map({"add-mirror", "--dir", dir(),
+    samizdatd_map(
+        {"add-mirror", "--dir", dir(),
          std::string("https://") + kMirrorHost + ":" + std::to_string(mirror_port) + "/samizdat/map.bin",
          "--front-sni", "cdn.example", "--front-host", "hidden.example"});
-    map({"add-dns-name", "--dir", dir(), kDnsName});
+    samizdatd_map({"add-dns-name", "--dir", dir(), kDnsName});
   }
 
   // What the operator hands out: only 127.1.0.1, and the map root the clients pin.
@@ -106,7 +93,7 @@ class FailoverMap : public ::testing::Test {
     auto parsed = reach::parse_bootstrap(server_->bootstrap());
     EXPECT_TRUE(parsed.ok());
     if (!parsed.ok()) return "";
-    auto root_hex = read_file(tmp_.path() / "root" / "root.pub").substr(0, 64);
+    auto root_hex = read_text(tmp_.path() / "root" / "root.pub").substr(0, 64);
     auto root = hex_decode(root_hex);
     EXPECT_TRUE(root.ok() && root->size() == 32) << root_hex;
     if (!root.ok() || root->size() != 32) return "";
@@ -122,16 +109,10 @@ class FailoverMap : public ::testing::Test {
   void start_clients() {
     auto line = bootstrap();
     ASSERT_FALSE(line.empty());
-    auto a =
-        run_on(io_, client::Client::init(io_.get_executor(), failover_options(tmp_.path() / "alice"), line));
-    auto b =
-        run_on(io_, client::Client::init(io_.get_executor(), failover_options(tmp_.path() / "bob"), line));
-    ASSERT_TRUE(a.ok() && b.ok()) << (a.ok() ? "" : a.error().describe())
-                                  << (b.ok() ? "" : b.error().describe());
-    alice_ = std::move(*a);
-    bob_ = std::move(*b);
-    ASSERT_TRUE(alice_->add_contact("bob", bob_->invite().to_string()).ok());
-    ASSERT_TRUE(bob_->add_contact("alice", alice_->invite().to_string()).ok());
+    auto pair = make_alice_and_bob(io_, tmp_.path(), line, failover_options);
+    alice_ = std::move(pair.alice);
+    bob_ = std::move(pair.bob);
+    ASSERT_TRUE(alice_ && bob_);
     ASSERT_GE(send_and_receive("before the block", std::chrono::steady_clock::now()), 0) << server_->log();
   }
 
@@ -172,7 +153,7 @@ class FailoverMap : public ::testing::Test {
   TempDir tmp_;
   LogLines logs_;
   asio::io_context io_;
-  std::unique_ptr<MultiEndpointServer> server_;
+  std::unique_ptr<ServerProcess> server_;
   transport::Endpoint old_, hidden_;
   std::unique_ptr<client::Client> alice_, bob_;
 };
@@ -209,7 +190,7 @@ TEST_F(FailoverMap, RecoversThroughDnsTxtWhenTheMirrorIsDown) {
   ASSERT_TRUE(wait_for_map(1)) << logs_.text();
   add_hidden_endpoint();
   publish();
-  reach::testing::Dnsmasq dns(read_file(out() / "dnsmasq-txt.conf"), kDnsHost, 53);
+  reach::testing::Dnsmasq dns(read_text(out() / "dnsmasq-txt.conf"), kDnsHost, 53);
   ASSERT_TRUE(dns.fetch(kDnsName).ok()) << "dnsmasq does not answer";
   block_and_expect_recovery(std::string("network map v2 accepted from DNS ") + kDnsName);
   EXPECT_EQ(alice_->network_map()->map.version, 2u);

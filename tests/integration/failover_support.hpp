@@ -12,17 +12,8 @@
 #include <cstring>
 
 #include "integration_support.hpp"
-#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
-
-// run_process execs without a PATH search: the full path of a system tool.
-inline std::string system_tool(const std::string& name) {
-  for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
-    if (fs::exists(std::string(dir) + name)) return std::string(dir) + name;
-  }
-  return name;
-}
 
 // Empty when this process now runs in a private network namespace with lo up (MTU 1500,
 // so a probe is many packets as on a real link) and nft works; otherwise why not.
@@ -86,63 +77,34 @@ inline void apply_block(Block block, const transport::Endpoint& endpoint) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
 }
 
+// Drops all traffic to and from `cidr` (e.g. a whole /16, as the RKN did).
+inline void block_range(const std::string& cidr) {
+  auto result = run_process({system_tool("nft"), "-f", "-"}, 10s,
+                            "add rule inet szfail out ip daddr " + cidr + " drop\n" +
+                                "add rule inet szfail out ip saddr " + cidr + " drop\n");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+}
+
+// `samizdatd map ARGS`: the operator's map commands; a test failure when one fails.
+inline ProcessResult samizdatd_map(std::vector<std::string> args) {
+  args.insert(args.begin(), {program("samizdatd").string(), "map"});
+  auto result = run_process(args, 60s);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  return result;
+}
+
 inline void clear_blocks() {
   auto result = run_process({system_tool("nft"), "flush", "chain", "inet", "szfail", "out"}, 10s);
   ASSERT_EQ(result.exit_code, 0) << result.err;
 }
 
-// samizdatd listening on several loopback addresses, started in this process's namespace.
-class MultiEndpointServer {
- public:
-  MultiEndpointServer(const fs::path& dir, const std::vector<std::string>& hosts) : dir_(dir) {
-    std::vector<std::string> argv{program("samizdatd").string(), "init", "--dir", dir.string()};
-    for (const auto& host : hosts) {
-      argv.push_back("--listen");
-      argv.push_back("tcp://" + host + ":0");
-    }
-    auto init = run_process(argv, 60s);
-    EXPECT_EQ(init.exit_code, 0) << init.err;
-    bootstrap_ = read_file(dir / "bootstrap.txt");
-    while (!bootstrap_.empty() && std::isspace(static_cast<unsigned char>(bootstrap_.back())))
-      bootstrap_.pop_back();
-    auto network = client::parse_network_config(bootstrap_);
-    EXPECT_TRUE(network.ok());
-    if (network.ok()) endpoints_ = network->endpoints;
-    fs::path log = dir / "samizdatd.log";
-    const std::string path = program("samizdatd").string();
-    pid_ = samizdat::testing::fork_child();
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execl(path.c_str(), path.c_str(), "run", "--dir", dir.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < deadline && !all_accept()) std::this_thread::sleep_for(20ms);
-    EXPECT_TRUE(all_accept()) << read_file(log);
-  }
-  ~MultiEndpointServer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  const std::string& bootstrap() const { return bootstrap_; }
-  const std::vector<transport::Endpoint>& endpoints() const { return endpoints_; }
-  std::string log() const { return read_file(dir_ / "samizdatd.log"); }
-
- private:
-  bool all_accept() const {
-    return !endpoints_.empty() && std::all_of(endpoints_.begin(), endpoints_.end(),
-                                              [](const auto& e) { return accepts(e.host, e.port); });
-  }
-
-  fs::path dir_;
-  std::string bootstrap_;
-  std::vector<transport::Endpoint> endpoints_;
-  pid_t pid_ = -1;
-};
+// samizdatd init'd to listen on tcp://HOST:0 for each of `hosts` (start() runs it).
+inline std::unique_ptr<ServerProcess> multi_endpoint_server(const fs::path& dir,
+                                                            const std::vector<std::string>& hosts) {
+  std::vector<std::string> args;
+  for (const auto& host : hosts) args.insert(args.end(), {"--listen", "tcp://" + host + ":0"});
+  return std::make_unique<ServerProcess>(dir, args);
+}
 
 // Long-running client options, tightened for loopback (a real network uses the defaults
 // of client::long_running).
@@ -163,23 +125,18 @@ inline client::ClientOptions failover_options(const fs::path& home) {
 class FailoverHarness {
  public:
   explicit FailoverHarness(const fs::path& root)
-      : server_(root / "server", {"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"}) {
-    auto a = run_on(
-        io_, client::Client::init(io_.get_executor(), failover_options(root / "alice"), server_.bootstrap()));
-    auto b = run_on(
-        io_, client::Client::init(io_.get_executor(), failover_options(root / "bob"), server_.bootstrap()));
-    EXPECT_TRUE(a.ok() && b.ok()) << (a.ok() ? "" : a.error().describe())
-                                  << (b.ok() ? "" : b.error().describe());
-    if (!a.ok() || !b.ok()) return;
-    alice_ = std::move(*a);
-    bob_ = std::move(*b);
-    EXPECT_TRUE(alice_->add_contact("bob", bob_->invite().to_string()).ok());
-    EXPECT_TRUE(bob_->add_contact("alice", alice_->invite().to_string()).ok());
+      : server_(
+            multi_endpoint_server(root / "server", {"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"})) {
+    server_->start();
+    if (!server_->running()) return;
+    auto pair = make_alice_and_bob(io_, root, server_->bootstrap(), failover_options);
+    alice_ = std::move(pair.alice);
+    bob_ = std::move(pair.bob);
   }
   bool ready() const { return alice_ && bob_; }
   client::Client& alice() { return *alice_; }
   client::Client& bob() { return *bob_; }
-  MultiEndpointServer& server() { return server_; }
+  ServerProcess& server() { return *server_; }
   asio::io_context& io() { return io_; }
 
   // What the app does anyway: send, and keep syncing (chat's loop). Returns ms from
@@ -232,60 +189,9 @@ class FailoverHarness {
 
  private:
   asio::io_context io_;
-  MultiEndpointServer server_;
+  std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<client::Client> alice_;
   std::unique_ptr<client::Client> bob_;
-};
-
-// `samizdatd init ARGS` now, `samizdatd run` later (start), in this namespace: for tests
-// whose listeners (127.x addresses, fixed ports, wss behind nginx...) MultiEndpointServer's
-// plain tcp:// set does not cover.
-class Samizdatd {
- public:
-  Samizdatd(const fs::path& dir, const std::vector<std::string>& init_args) : dir_(dir) {
-    std::vector<std::string> argv{program("samizdatd").string(), "init", "--dir", dir.string()};
-    argv.insert(argv.end(), init_args.begin(), init_args.end());
-    auto init = run_process(argv, 60s);
-    EXPECT_EQ(init.exit_code, 0) << init.err;
-  }
-  ~Samizdatd() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  Samizdatd(const Samizdatd&) = delete;
-  Samizdatd& operator=(const Samizdatd&) = delete;
-
-  // Starts `samizdatd run` and waits (bounded) until every host:port accepts. Paths are
-  // built before fork: the child of this multithreaded process must not allocate.
-  void start(const std::vector<std::pair<std::string, std::uint16_t>>& listeners) {
-    const std::string path = program("samizdatd").string();
-    const fs::path log_file = dir_ / "samizdatd.log";
-    pid_ = samizdat::testing::fork_child();
-    if (pid_ == 0) {
-      int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execl(path.c_str(), path.c_str(), "run", "--dir", dir_.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (const auto& [host, port] : listeners) {
-      auto deadline = std::chrono::steady_clock::now() + 30s;
-      while (!accepts(host, port) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(20ms);
-      ASSERT_TRUE(accepts(host, port)) << host << ":" << port << "\n" << log();
-    }
-  }
-  std::string bootstrap() const {
-    auto text = read_file(dir_ / "bootstrap.txt");
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-    return text;
-  }
-  std::string log() const { return read_file(dir_ / "samizdatd.log"); }
-
- private:
-  fs::path dir_;
-  pid_t pid_ = -1;
 };
 
 // /etc/resolv.conf is the system's: a private mount namespace lets this process (and the
@@ -310,28 +216,14 @@ inline std::string private_resolv_conf(const std::string& name_server) {
   return reason;
 }
 
-// What chat does anyway: `from` queues `text` to "bob" and flushes, `to` keeps syncing.
-// Ms from `start` until `to` has the message from "alice", or -1 after `limit`.
-inline double send_until_received(asio::io_context& io, client::Client& from, client::Client& to,
-                                  const std::string& text, std::chrono::steady_clock::time_point start,
-                                  std::chrono::milliseconds limit = 60s) {
-  EXPECT_TRUE(from.queue_text("bob", text).ok());
-  auto deadline = start + limit;
-  bool sent = false;
-  while (!sent && std::chrono::steady_clock::now() < deadline) {
-    auto flushed = run_on(io, from.flush_outbox());
-    sent = flushed.ok() && flushed->pending == 0 && flushed->sent > 0;
-    if (!flushed.ok()) std::this_thread::sleep_for(50ms);
-  }
-  while (sent && std::chrono::steady_clock::now() < deadline) {
-    auto got = incoming(to, "alice");
-    if (std::any_of(got.begin(), got.end(), [&](const auto& m) { return m.body == text; })) {
-      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    }
-    auto synced = run_on(io, to.sync(100ms));
-    if (!synced.ok()) std::this_thread::sleep_for(50ms);
-  }
-  return -1;
-}
+// Both, for the tests whose client resolves a DNS name served in the test (must run before
+// any thread starts, as private_resolv_conf says).
+#define SKIP_WITHOUT_PRIVATE_NETNS_AND_RESOLV_CONF(name_server)                            \
+  do {                                                                                     \
+    SKIP_WITHOUT_PRIVATE_NETNS();                                                          \
+    const auto mounts_ = ::samizdat::integration::private_resolv_conf(name_server);        \
+    if (!mounts_.empty())                                                                  \
+      GTEST_SKIP() << "needs a private mount namespace for /etc/resolv.conf: " << mounts_; \
+  } while (0)
 
 }  // namespace samizdat::integration

@@ -33,44 +33,27 @@ class CdnNginx {
     auto written =
         transport::https::write_self_signed_certificate(dir_ / "cert.pem", dir_ / "key.pem", "front.example");
     EXPECT_TRUE(written.ok());
-    auto config = read_file(fs::path(SAMIZDAT_SOURCE_DIR) / "tests/integration/nginx/fronting.conf.in");
+    auto config = fronting_nginx_config(dir_, kCdnPort, upstream, kSecretPath);
     config = replace_all(config, "listen 127.0.0.1:", std::string("listen ") + kCdnHost + ":");
     config = replace_all(config, "  server_tokens off;\n",
                          std::string("  server_tokens off;\n  proxy_bind ") + kCdnBackSide + ";\n");
-    config = replace_all(config, "@DIR@", dir_.string());
-    config = replace_all(config, "@PORT@", std::to_string(kCdnPort));
-    config = replace_all(config, "@CERT@", (dir_ / "cert.pem").string());
-    config = replace_all(config, "@KEY@", (dir_ / "key.pem").string());
-    config = replace_all(config, "@SECRET_PATH@", kSecretPath);
-    config = replace_all(config, "@UPSTREAM@", upstream);
     std::ofstream(dir_ / "nginx.conf") << config;
-    pid_ = samizdat::testing::fork_child();
-    if (pid_ == 0) {
-      int fd = ::open((dir_ / "stderr.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::string prefix = dir_.string() + "/", conf = (dir_ / "nginx.conf").string(),
-                  log = (dir_ / "error.log").string();
-      ::execl(kNginx, kNginx, "-p", prefix.c_str(), "-c", conf.c_str(), "-e", log.c_str(), "-g",
-              "daemon off; master_process off;", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline && !accepts(kCdnHost, kCdnPort))
-      std::this_thread::sleep_for(20ms);
-    EXPECT_TRUE(accepts(kCdnHost, kCdnPort)) << log();
+    ChildOptions options;
+    options.output = dir_ / "stderr.log";
+    auto started =
+        ChildProcess::start({kNginx, "-p", dir_.string() + "/", "-c", (dir_ / "nginx.conf").string(), "-e",
+                             (dir_ / "error.log").string(), "-g", "daemon off; master_process off;"},
+                            options);
+    EXPECT_TRUE(started.ok()) << started.error().describe();
+    if (started.ok()) process_ = std::move(*started);
+    EXPECT_TRUE(wait_until_accepts(kCdnHost, kCdnPort, 20s)) << log();
   }
-  ~CdnNginx() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  std::string log() const { return read_file(dir_ / "stderr.log") + read_file(dir_ / "error.log"); }
-  std::string access_log() const { return read_file(dir_ / "access.log"); }
+  std::string log() const { return read_text(dir_ / "stderr.log") + read_text(dir_ / "error.log"); }
+  std::string access_log() const { return read_text(dir_ / "access.log"); }
 
  private:
   fs::path dir_;
-  pid_t pid_ = -1;
+  ChildProcess process_;  // SIGKILLed with the object: no worker holds the port for the next test
 };
 
 // The censor: every TCP packet not to or from the CDN (front or back side) is dropped.
@@ -103,10 +86,10 @@ class FailoverWss : public ::testing::Test {
             "?sni=front.example&host=hidden.example"};
     server_.emplace(tmp_.path() / "server", args);
     nginx_.emplace(tmp_.path() / "nginx", std::string("127.1.0.4") + port(kWssPort));
-    server_->start({{"127.1.0.1", kTcpPort},
-                    {"127.1.0.2", kObfsPort},
-                    {"127.1.0.3", kTlsPort},
-                    {"127.1.0.4", kWssPort}});
+    ASSERT_NO_FATAL_FAILURE(server_->start({{"127.1.0.1", kTcpPort},
+                                            {"127.1.0.2", kObfsPort},
+                                            {"127.1.0.3", kTlsPort},
+                                            {"127.1.0.4", kWssPort}}));
   }
   void TearDown() override {
     alice_.reset();
@@ -115,16 +98,11 @@ class FailoverWss : public ::testing::Test {
   }
 
   void start_clients() {
-    auto a = run_on(io_, client::Client::init(io_.get_executor(), failover_options(tmp_.path() / "alice"),
-                                              server_->bootstrap()));
-    auto b = run_on(io_, client::Client::init(io_.get_executor(), failover_options(tmp_.path() / "bob"),
-                                              server_->bootstrap()));
-    ASSERT_TRUE(a.ok() && b.ok()) << (a.ok() ? "" : a.error().describe())
-                                  << (b.ok() ? "" : b.error().describe()) << server_->log();
-    alice_ = std::move(*a);
-    bob_ = std::move(*b);
-    ASSERT_TRUE(alice_->add_contact("bob", bob_->invite().to_string()).ok());
-    ASSERT_TRUE(bob_->add_contact("alice", alice_->invite().to_string()).ok());
+    auto pair = make_alice_and_bob(io_, tmp_.path(), server_->bootstrap(), failover_options,
+                                   [&] { return server_->log(); });
+    alice_ = std::move(pair.alice);
+    bob_ = std::move(pair.bob);
+    ASSERT_TRUE(alice_ && bob_);
   }
 
   // Alice sends, both keep syncing; ms from `start` until Bob has the message, or -1.
@@ -134,7 +112,7 @@ class FailoverWss : public ::testing::Test {
   }
 
   TempDir tmp_;
-  std::optional<Samizdatd> server_;
+  std::optional<ServerProcess> server_;
   std::optional<CdnNginx> nginx_;
   asio::io_context io_;
   std::unique_ptr<client::Client> alice_, bob_;

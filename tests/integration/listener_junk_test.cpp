@@ -46,17 +46,8 @@ bool server_closes_after(std::uint16_t port, const Bytes& bytes, std::chrono::se
   return closed;
 }
 
-class ListenerJunkTest : public ::testing::Test {
+class ListenerJunkTest : public TwoClientTest {
  protected:
-  void SetUp() override {
-    server_ = std::make_unique<ServerProcess>(tmp_ / "server");
-    server_->start();
-    alice_ = make_client(io_, tmp_ / "alice", server_->bootstrap());
-    bob_ = make_client(io_, tmp_ / "bob", server_->bootstrap());
-    ASSERT_TRUE(alice_ && bob_);
-    ASSERT_TRUE(alice_->add_contact("bob", bob_->invite().to_string()).ok());
-  }
-
   // A real conversation still works.
   void expect_service_still_works(const std::string& text) {
     ASSERT_TRUE(alice_->queue_text("bob", text).ok());
@@ -71,12 +62,6 @@ class ListenerJunkTest : public ::testing::Test {
     }
     EXPECT_TRUE(seen);
   }
-
-  TempDir tmp_;
-  asio::io_context io_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<client::Client> alice_;
-  std::unique_ptr<client::Client> bob_;
 };
 
 TEST_F(ListenerJunkTest, JunkBeforeTheHandshakeIsClosedAndOthersAreServed) {

@@ -1,6 +1,7 @@
 // samizdat-loadgen keeps working: a tiny pairs run (10 pairs, 2 seconds) against a real
 // samizdatd must deliver every envelope the server accepted and print its JSON result.
 // Numbers are not checked here (benchmarks report them; docs/BENCHMARKS.md).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,24 +16,14 @@
 #include <string>
 #include <thread>
 
-#include "support/fork_child.hpp"
+#include "support/child_process.hpp"
+#include "support/run_process.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
 fs::path loadgen_binary() { return fs::path(SAMIZDAT_BINARY_DIR) / "bench" / "samizdat-loadgen"; }
-
-// Runs the command, returns its stdout and exit status.
-std::pair<std::string, int> run(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {"", -1};
-  std::array<char, 4096> chunk{};
-  while (std::fgets(chunk.data(), static_cast<int>(chunk.size()), pipe) != nullptr) output += chunk.data();
-  int status = ::pclose(pipe);
-  return {output, status};
-}
 
 // Reads the "started samizdatd (pid N) in DIR" line of a loadgen's stderr.
 bool parse_started(const std::string& text, int& pid, std::string& dir) {
@@ -51,8 +42,8 @@ bool process_exists(int pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
 TEST(LoadGenerator, DeliversEverythingTheServerAcceptedAndPrintsJson) {
   if (!fs::exists(loadgen_binary())) GTEST_SKIP() << "samizdat-loadgen is not built (SAMIZDAT_BENCH=OFF)";
-  auto [output, status] = run(loadgen_binary().string() +
-                              " --pairs 10 --duration 2 --warmup 0.5 --cores 2 --client-threads 1 2>&1");
+  auto [output, status] = samizdat::testing::run_shell(
+      loadgen_binary().string() + " --pairs 10 --duration 2 --warmup 0.5 --cores 2 --client-threads 1 2>&1");
   ASSERT_EQ(status, 0) << output;
 
   nlohmann::json result;
@@ -89,18 +80,15 @@ TEST(LoadGenerator, DeliversEverythingTheServerAcceptedAndPrintsJson) {
 TEST(LoadGenerator, CtrlCStopsTheServerAndRemovesItsDirectory) {
   if (!fs::exists(loadgen_binary())) GTEST_SKIP() << "samizdat-loadgen is not built (SAMIZDAT_BENCH=OFF)";
   int pipe_fds[2];
-  ASSERT_EQ(::pipe(pipe_fds), 0);
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
   const std::string binary = loadgen_binary().string();
-  pid_t child = samizdat::testing::fork_child();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::dup2(pipe_fds[1], 2);
-    ::close(pipe_fds[0]);
-    const char* argv[] = {binary.c_str(), "--pairs", "5", "--duration", "30", "--warmup", "0", nullptr};
-    ::execv(argv[0], const_cast<char* const*>(argv));
-    ::_exit(127);
-  }
+  samizdat::testing::ChildOptions options;
+  options.stderr_fd = pipe_fds[1];
+  options.stop_signal = SIGINT;  // Ctrl-C
+  auto child = samizdat::testing::ChildProcess::start(
+      {binary, "--pairs", "5", "--duration", "30", "--warmup", "0"}, options);
   ::close(pipe_fds[1]);
+  ASSERT_TRUE(child.ok()) << child.error().describe();
   std::string text;
   int server_pid = 0;
   std::string dir;
@@ -113,11 +101,9 @@ TEST(LoadGenerator, CtrlCStopsTheServerAndRemovesItsDirectory) {
   ASSERT_TRUE(parse_started(text, server_pid, dir)) << text;
   ASSERT_TRUE(fs::exists(dir));
   std::this_thread::sleep_for(std::chrono::seconds(1));  // mid-run
-  ::kill(child, SIGINT);
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  const int code = child->stop();
   ::close(pipe_fds[0]);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130);
+  EXPECT_TRUE(child->exited() && code == 130);
   EXPECT_FALSE(fs::exists(dir)) << dir;
   for (int i = 0; i < 50 && process_exists(server_pid); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

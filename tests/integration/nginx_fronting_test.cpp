@@ -11,7 +11,6 @@
 #include <regex>
 
 #include "integration_support.hpp"
-#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 namespace {
@@ -22,18 +21,6 @@ constexpr const char* kNodeWs = "/usr/share/nodejs/ws/package.json";
 constexpr const char* kCurl = "/usr/bin/curl";
 constexpr const char* kOpenssl = "/usr/bin/openssl";
 constexpr const char* kSecretPath = "/ws/7f3a9c";
-
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t length = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // nginx as a child process with its own prefix, config, pid and logs, in the foreground.
 class NginxProcess {
@@ -46,65 +33,32 @@ class NginxProcess {
                              "subjectAltName=DNS:front.example,DNS:hidden.example", "-keyout",
                              (dir_ / "key.pem").string(), "-out", (dir_ / "cert.pem").string()});
     EXPECT_EQ(cert.exit_code, 0) << cert.err;
-    auto config = read_file(fs::path(SAMIZDAT_SOURCE_DIR) / "tests/integration/nginx/fronting.conf.in");
-    config = replace_all(config, "@DIR@", dir_.string());
-    config = replace_all(config, "@PORT@", std::to_string(port_));
-    config = replace_all(config, "@CERT@", (dir_ / "cert.pem").string());
-    config = replace_all(config, "@KEY@", (dir_ / "key.pem").string());
-    config = replace_all(config, "@SECRET_PATH@", kSecretPath);
-    config = replace_all(config, "@UPSTREAM@", upstream);
-    std::ofstream(dir_ / "nginx.conf") << config;
+    std::ofstream(dir_ / "nginx.conf") << fronting_nginx_config(dir_, port_, upstream, kSecretPath);
   }
-  ~NginxProcess() { stop(); }
-
   void start() {
-    const std::string prefix = dir_.string() + "/", conf = (dir_ / "nginx.conf").string(),
-                      error_log = (dir_ / "error.log").string(), stderr_log = (dir_ / "stderr.log").string();
-    pid_ = samizdat::testing::fork_child();
-    if (pid_ == 0) {
-      int fd = ::open(stderr_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execl(kNginx, kNginx, "-p", prefix.c_str(), "-c", conf.c_str(), "-e", error_log.c_str(), "-g",
-              "daemon off;", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL() << "nginx exited at start: " << log();
-      }
-      if (accepts("127.0.0.1", port_)) return;
-      std::this_thread::sleep_for(20ms);
-    }
-    FAIL() << "nginx did not listen within 20 s: " << log();
+    ChildOptions options;
+    options.output = dir_ / "stderr.log";
+    options.stop_signal = SIGQUIT;  // graceful: nginx waits for its workers
+    options.stop_grace = 10s;
+    options.stop_when_destroyed = true;
+    auto started =
+        ChildProcess::start({kNginx, "-p", dir_.string() + "/", "-c", (dir_ / "nginx.conf").string(), "-e",
+                             (dir_ / "error.log").string(), "-g", "daemon off;"},
+                            options);
+    ASSERT_TRUE(started.ok()) << started.error().describe();
+    process_ = std::move(*started);
+    ASSERT_TRUE(wait_until_accepts("127.0.0.1", port_, 20s, [this] { return process_.running(); }))
+        << (process_.running() ? "nginx did not listen within 20 s: " : "nginx exited at start: ") << log();
   }
+  void stop() { process_.stop(); }
 
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGQUIT);  // graceful: nginx waits for its workers
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) != pid_) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    pid_ = -1;
-  }
-
-  std::string log() const { return read_file(dir_ / "stderr.log") + read_file(dir_ / "error.log"); }
-  std::string access_log() const { return read_file(dir_ / "access.log"); }
+  std::string log() const { return read_text(dir_ / "stderr.log") + read_text(dir_ / "error.log"); }
+  std::string access_log() const { return read_text(dir_ / "access.log"); }
 
  private:
   fs::path dir_;
   std::uint16_t port_;
-  pid_t pid_ = -1;
+  ChildProcess process_;
 };
 
 // An HTTPS GET through nginx with the given SNI and Host (curl, not our code).
@@ -143,18 +97,14 @@ class NginxFronting : public ::testing::Test {
                                              "--advertise", advertise});
     // The port samizdatd pinned at init.
     std::smatch match;
-    std::string config = read_file(tmp_ / "server" / "config.toml");
+    std::string config = read_text(tmp_ / "server" / "config.toml");
     ASSERT_TRUE(std::regex_search(config, match, std::regex(R"(wss://127\.0\.0\.1:(\d+))"))) << config;
     upstream_ = "127.0.0.1:" + match[1].str();
     nginx_.emplace(tmp_ / "nginx", nginx_port_, upstream_);
-    nginx_->start();
-    server_->start();
-    // start() waited for the advertised port, which is nginx's: wait for samizdatd's own.
+    ASSERT_NO_FATAL_FAILURE(nginx_->start());
+    // The bootstrap advertises nginx's port: wait for samizdatd's own.
     upstream_port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!accepts("127.0.0.1", upstream_port_) && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(20ms);
-    ASSERT_TRUE(accepts("127.0.0.1", upstream_port_)) << server_->log();
+    ASSERT_NO_FATAL_FAILURE(server_->start({{"127.0.0.1", upstream_port_}}));
   }
   void TearDown() override {
     if (server_) server_->stop();
@@ -179,20 +129,9 @@ TEST_F(NginxFronting, TwoUsersChatThroughNginxWithDomainFronting) {
   EXPECT_EQ(network->endpoints[0].host_header, "hidden.example");
 
   Cli alice(tmp_ / "alice"), bob(tmp_ / "bob");
-  auto init = alice({"init", "--bootstrap", server_->bootstrap()});
-  ASSERT_EQ(init.exit_code, 0) << init.err << nginx_->log() << server_->log();
-  ASSERT_EQ(bob({"init", "--bootstrap", server_->bootstrap()}).exit_code, 0);
-  ASSERT_EQ(alice({"contact", "add", "bob", bob.invite()}).exit_code, 0);
-  ASSERT_EQ(bob({"contact", "add", "alice", alice.invite()}).exit_code, 0);
-
-  ASSERT_EQ(alice({"send", "bob", "hello through the CDN"}).exit_code, 0);
-  auto at_bob = bob({"recv"}).json_lines();
-  ASSERT_EQ(at_bob.size(), 1u);
-  EXPECT_EQ(at_bob[0]["text"], "hello through the CDN");
-  ASSERT_EQ(bob({"send", "alice", "fronted reply"}).exit_code, 0);
-  auto at_alice = alice({"recv"}).json_lines();
-  ASSERT_EQ(at_alice.size(), 1u);
-  EXPECT_EQ(at_alice[0]["text"], "fronted reply");
+  ASSERT_NO_FATAL_FAILURE(
+      init_and_introduce(alice, bob, server_->bootstrap(), [&] { return nginx_->log() + server_->log(); }));
+  ASSERT_NO_FATAL_FAILURE(expect_chat_both_ways(alice, bob, "hello through the CDN", "fronted reply"));
 
   // The connections really went through nginx, as WebSocket upgrades on the secret path.
   auto access = nginx_->access_log();
@@ -211,7 +150,7 @@ TEST_F(NginxFronting, VisitorsSeeTheCoverSiteAndTheFrontSite) {
   // The hidden name's site root: samizdatd's cover site (the shipped default site).
   auto hidden_root = fetch(nginx_port_, "front.example", "hidden.example", "/");
   EXPECT_NE(hidden_root.out.find("status=200"), std::string::npos) << hidden_root.out << hidden_root.err;
-  auto index = read_file(fs::path(SAMIZDAT_SOURCE_DIR) / "share/cover-site/index.html");
+  auto index = read_text(fs::path(SAMIZDAT_SOURCE_DIR) / "share/cover-site/index.html");
   ASSERT_FALSE(index.empty());
   EXPECT_EQ(hidden_root.out, index + "\nstatus=200");
   auto secret_without_upgrade = fetch(nginx_port_, "front.example", "hidden.example", kSecretPath);

@@ -8,59 +8,19 @@
 
 #include "integration_support.hpp"
 #include "reach/bootstrap.hpp"
-#include "support/fork_child.hpp"
 
 namespace samizdat::integration {
 namespace {
 
-// A long-running program with its output in a log file; SIGTERM on destruction.
-class Daemon {
- public:
-  Daemon(std::vector<std::string> argv, fs::path log) : log_(std::move(log)) {
-    const samizdat::testing::Argv args(std::move(argv));
-    pid_ = samizdat::testing::fork_child();
-    if (pid_ == 0) {
-      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execv(args.path(), args.data());
-      ::_exit(127);
-    }
-  }
-  ~Daemon() { stop(); }
-  int stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (::waitpid(pid_, &status, WNOHANG) != pid_) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  std::string log() const { return read_file(log_); }
-
- private:
-  fs::path log_;
-  pid_t pid_ = -1;
-};
-
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t length = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+// A long-running program with its output in `log`; SIGTERM (SIGKILL after 20 s) when it goes away.
+ChildProcess start_daemon(std::vector<std::string> argv, const fs::path& log) {
+  ChildOptions options;
+  options.output = log;
+  options.stop_grace = 20s;
+  options.stop_when_destroyed = true;
+  auto started = ChildProcess::start(std::move(argv), options);
+  EXPECT_TRUE(started.ok()) << started.error().describe();
+  return started.ok() ? std::move(*started) : ChildProcess();
 }
 
 template <class F>
@@ -76,18 +36,15 @@ bool eventually(F condition, std::chrono::milliseconds within = 20s) {
 TEST(Relay, UsersWhoCanReachOnlyARelayStillChatBothWays) {
   TempDir tmp;
   ServerProcess server(tmp / "server");
-  server.start();
+  ASSERT_NO_FATAL_FAILURE(server.start());
   Cli alice(tmp / "alice"), bob(tmp / "bob");
-  ASSERT_EQ(alice({"init", "--bootstrap", server.bootstrap()}).exit_code, 0);
-  ASSERT_EQ(bob({"init", "--bootstrap", server.bootstrap()}).exit_code, 0);
-  ASSERT_EQ(alice({"contact", "add", "bob", bob.invite()}).exit_code, 0);
-  ASSERT_EQ(bob({"contact", "add", "alice", alice.invite()}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(init_and_introduce(alice, bob, server.bootstrap()));
   server.stop();
 
   // The server comes back on a port the clients do not know: their endpoint is dead.
   std::uint16_t old_port = server.port();
   std::uint16_t new_port = free_port();
-  auto config = read_file(server.dir() / "config.toml");
+  auto config = read_text(server.dir() / "config.toml");
   auto at = config.find("127.0.0.1:" + std::to_string(old_port));
   ASSERT_NE(at, std::string::npos) << config;
   config.replace(at, std::string("127.0.0.1:" + std::to_string(old_port)).size(),
@@ -101,19 +58,20 @@ TEST(Relay, UsersWhoCanReachOnlyARelayStillChatBothWays) {
   bootstrap->endpoints.at(0).port = new_port;
   auto upstream = reach::encode_bootstrap(*bootstrap);
   ASSERT_TRUE(upstream.ok());
-  Daemon moved({program("samizdatd").string(), "run", "--dir", server.dir().string()}, tmp / "moved.log");
-  ASSERT_TRUE(eventually([&] { return accepts("127.0.0.1", new_port); })) << moved.log();
+  auto moved =
+      start_daemon({program("samizdatd").string(), "run", "--dir", server.dir().string()}, tmp / "moved.log");
+  ASSERT_TRUE(wait_until_accepts("127.0.0.1", new_port, 20s)) << read_text(tmp / "moved.log");
   EXPECT_FALSE(accepts("127.0.0.1", old_port));
 
   // A relay on another loopback address, serving the network at its new address.
-  Daemon relay({program("samizdatd").string(), "relay", "--dir", (tmp / "relay").string(), "--upstream",
-                *upstream, "--listen", "tcp://127.0.0.2:0"},
-               tmp / "relay.log");
-  ASSERT_TRUE(eventually([&] { return fs::exists(tmp / "relay" / "share.txt"); })) << relay.log();
-  auto link = read_file(tmp / "relay" / "share.txt");
-  while (!link.empty() && std::isspace(static_cast<unsigned char>(link.back()))) link.pop_back();
+  auto relay = start_daemon({program("samizdatd").string(), "relay", "--dir", (tmp / "relay").string(),
+                             "--upstream", *upstream, "--listen", "tcp://127.0.0.2:0"},
+                            tmp / "relay.log");
+  ASSERT_TRUE(eventually([&] { return fs::exists(tmp / "relay" / "share.txt"); }))
+      << read_text(tmp / "relay.log");
+  auto link = trim_end(read_text(tmp / "relay" / "share.txt"));
   ASSERT_TRUE(link.starts_with("samizdat-relay1:")) << link;
-  EXPECT_NE(relay.log().find(link), std::string::npos) << "the link is printed too";
+  EXPECT_NE(read_text(tmp / "relay.log").find(link), std::string::npos) << "the link is printed too";
 
   // Without the relay, nothing gets through.
   EXPECT_NE(alice({"send", "bob", "lost in the void"}, 60s).exit_code, 0);
@@ -141,9 +99,9 @@ TEST(Relay, UsersWhoCanReachOnlyARelayStillChatBothWays) {
   for (const auto& line : at_alice) found = found || line.value("text", "") == "and back through it";
   EXPECT_TRUE(found) << "alice got: " << nlohmann::json(at_alice).dump();
 
-  EXPECT_EQ(relay.stop(), 0) << relay.log();
-  EXPECT_EQ(moved.stop(), 0) << moved.log();
-  EXPECT_EQ(read_file(tmp / "relay.log").find("hello through the relay"), std::string::npos);
+  EXPECT_EQ(relay.stop(), 0) << read_text(tmp / "relay.log");
+  EXPECT_EQ(moved.stop(), 0) << read_text(tmp / "moved.log");
+  EXPECT_EQ(read_text(tmp / "relay.log").find("hello through the relay"), std::string::npos);
 }
 
 }  // namespace

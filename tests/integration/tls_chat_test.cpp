@@ -11,47 +11,24 @@
 namespace samizdat::integration {
 namespace {
 
-std::string capture(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  while (auto n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  ::pclose(pipe);
-  return out;
-}
-
 TEST(TlsChat, TwoUsersChatThroughATlsOnlyServerThatShowsVisitorsAWebsite) {
   TempDir tmp;
   ServerProcess server(tmp / "server", {"--listen", "tls://127.0.0.1:0"});
-  auto network = client::parse_network_config(server.bootstrap());
-  ASSERT_TRUE(network.ok());
-  ASSERT_EQ(network->endpoints.size(), 1u);
-  EXPECT_EQ(network->endpoints[0].scheme, "tls");
-  server.start();
+  ASSERT_EQ(server.endpoints().size(), 1u) << server.bootstrap();
+  const auto endpoint = server.endpoints()[0];
+  EXPECT_EQ(endpoint.scheme, "tls");
+  ASSERT_NO_FATAL_FAILURE(server.start());
 
   Cli alice(tmp / "alice"), bob(tmp / "bob");
-  ASSERT_EQ(alice({"init", "--bootstrap", server.bootstrap()}).exit_code, 0);
-  ASSERT_EQ(bob({"init", "--bootstrap", server.bootstrap()}).exit_code, 0);
-  ASSERT_EQ(alice({"contact", "add", "bob", bob.invite()}).exit_code, 0);
-  ASSERT_EQ(bob({"contact", "add", "alice", alice.invite()}).exit_code, 0);
-
-  ASSERT_EQ(alice({"send", "bob", "hello over tls"}).exit_code, 0);
-  auto at_bob = bob({"recv"}).json_lines();
-  ASSERT_EQ(at_bob.size(), 1u);
-  EXPECT_EQ(at_bob[0]["text"], "hello over tls");
-
-  ASSERT_EQ(bob({"send", "alice", "and back again"}).exit_code, 0);
-  auto at_alice = alice({"recv"}).json_lines();
-  ASSERT_EQ(at_alice.size(), 1u);
-  EXPECT_EQ(at_alice[0]["text"], "and back again");
+  ASSERT_NO_FATAL_FAILURE(init_and_introduce(alice, bob, server.bootstrap()));
+  ASSERT_NO_FATAL_FAILURE(expect_chat_both_ways(alice, bob, "hello over tls", "and back again"));
 
   if (std::system("command -v curl > /dev/null 2>&1") == 0) {
-    auto url = "https://127.0.0.1:" + std::to_string(network->endpoints[0].port);
+    auto url = "https://127.0.0.1:" + std::to_string(endpoint.port);
     std::ifstream index(std::string(SAMIZDAT_SOURCE_DIR) + "/share/cover-site/index.html");
     std::string expected{std::istreambuf_iterator<char>(index), {}};
-    EXPECT_EQ(capture("curl -sk --max-time 10 " + url + "/"), expected);
-    EXPECT_EQ(capture("curl -sk --max-time 10 -o /dev/null -w '%{http_code}' " + url + "/wp-login.php"),
+    EXPECT_EQ(run_shell("curl -sk --max-time 10 " + url + "/").out, expected);
+    EXPECT_EQ(run_shell("curl -sk --max-time 10 -o /dev/null -w '%{http_code}' " + url + "/wp-login.php").out,
               "404");
   }
   server.stop();

@@ -7,8 +7,9 @@
 #include <memory>
 #include <thread>
 
-#include "child_process.hpp"
 #include "reach/channels/dns_txt_map.hpp"
+#include "support/child_process.hpp"
+#include "support/loopback.hpp"
 
 namespace samizdat::reach::testing {
 
@@ -22,15 +23,15 @@ class Dnsmasq {
            ("samizdat-dnsmasq-" + std::to_string(getpid()) + "-" + std::to_string(counter_++));
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "txt.conf") << config_text;
-    port_ = port != 0 ? port : free_port();
-    process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        "/usr/sbin/dnsmasq", "--no-daemon", "--port=" + std::to_string(port_), "--listen-address=" + address_,
-        "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/samizdat.test/",
-        "--conf-file=" + (dir_ / "txt.conf").string(), "--pid-file=", "--user=root",
-        "--log-facility=" + (dir_ / "log").string()});
+    port_ = port != 0 ? port : samizdat::testing::free_port();
+    process_ = samizdat::testing::start_helper_server(
+        {"/usr/sbin/dnsmasq", "--no-daemon", "--port=" + std::to_string(port_),
+         "--listen-address=" + address_, "--bind-interfaces", "--no-resolv", "--no-hosts",
+         "--local=/samizdat.test/", "--conf-file=" + (dir_ / "txt.conf").string(),
+         "--pid-file=", "--user=root", "--log-facility=" + (dir_ / "log").string()});
   }
   ~Dnsmasq() {
-    process_.reset();
+    process_.stop();
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
@@ -53,7 +54,7 @@ class Dnsmasq {
   std::string address_;
   std::filesystem::path dir_;
   std::uint16_t port_ = 0;
-  std::unique_ptr<ChildProcess> process_;
+  samizdat::testing::ChildProcess process_;
 };
 
 }  // namespace samizdat::reach::testing

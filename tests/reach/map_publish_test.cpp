@@ -20,9 +20,9 @@ namespace {
 using samizdat::testing::Client;
 using samizdat::testing::read_text;
 using samizdat::testing::run_program;
+using samizdat::testing::run_server;
 using samizdat::testing::samizdatd_path;
 using samizdat::testing::ServerDir;
-using samizdat::testing::ServerProcess;
 namespace fs = std::filesystem;
 
 std::uint64_t now() { return static_cast<std::uint64_t>(unix_millis() / 1000); }
@@ -96,11 +96,11 @@ TEST_F(MapPublish, MapBinServedByAFrontedNginxIsAccepted) {
 
 TEST_F(MapPublish, ARunningServerOffersItsMapInBandAndPicksUpARepublish) {
   publish_first_map(443);
-  ServerProcess process(server_.dir);
+  auto process = run_server(server_.dir);
   // The bootstrap string of a server with a map root pins that root (version 2).
   auto bootstrap_line = [&] {
     for (int i = 0; i < 100; ++i) {
-      auto log = process.log();
+      auto log = process->log();
       auto at = log.find("bootstrap: ");
       if (at != std::string::npos) return log.substr(at + 11, log.find('\n', at) - at - 11);
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -149,7 +149,7 @@ TEST_F(MapPublish, ARunningServerOffersItsMapInBandAndPicksUpARepublish) {
 }
 
 TEST_F(MapPublish, AServerWithoutAMapNeverOffersAndAnswersGetMapWithNotFound) {
-  ServerProcess process(server_.dir);
+  auto process = run_server(server_.dir);
   auto client = Client::connect(server_.endpoint);
   wire::ClientMessage ping;
   ping.mutable_ping()->set_nonce(1);

@@ -8,7 +8,8 @@
 #include <memory>
 #include <thread>
 
-#include "child_process.hpp"
+#include "support/child_process.hpp"
+#include "support/loopback.hpp"
 #include "transport/https/tls_stream.hpp"
 
 namespace samizdat::reach::testing {
@@ -25,7 +26,7 @@ class Nginx {
     auto written =
         transport::https::write_self_signed_certificate(dir_ / "cert.pem", dir_ / "key.pem", "cdn.example");
     ok_ = written.ok();
-    port_ = free_port();
+    port_ = samizdat::testing::free_port();
     auto d = dir_.string();
     std::ofstream(dir_ / "nginx.conf")
         << "daemon off; master_process off; pid " << d << "/nginx.pid; error_log " << d << "/error.log;\n"
@@ -38,8 +39,8 @@ class Nginx {
         << " ssl default_server; server_name _; return 404; }\n"
         << "  server { listen " << address << ":" << port_ << " ssl; server_name " << served_host << "; root "
         << d << "/www; }\n}\n";
-    process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        "/usr/sbin/nginx", "-p", d, "-c", d + "/nginx.conf", "-e", d + "/error.log"});
+    process_ = samizdat::testing::start_helper_server(
+        {"/usr/sbin/nginx", "-p", d, "-c", d + "/nginx.conf", "-e", d + "/error.log"});
     // Wait (bounded) until it accepts connections.
     for (int i = 0; i < 100; ++i) {
       asio::io_context io;
@@ -51,7 +52,7 @@ class Nginx {
     }
   }
   ~Nginx() {
-    process_.reset();
+    process_.stop();
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
@@ -68,7 +69,7 @@ class Nginx {
   std::filesystem::path dir_;
   std::uint16_t port_ = 0;
   bool ok_ = false;
-  std::unique_ptr<ChildProcess> process_;
+  samizdat::testing::ChildProcess process_;
 };
 
 }  // namespace samizdat::reach::testing

@@ -20,7 +20,7 @@ class Samizdatd : public ::testing::Test {
     crypto::ensure_initialized();
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     server_dir = ServerDir::create(info->name());
-    process = std::make_unique<ServerProcess>(server_dir.dir);
+    process = run_server(server_dir.dir);
   }
   void TearDown() override {
     if (process) {
@@ -299,7 +299,7 @@ TEST(SamizdatdLimits, ARequestFloodIsRefusedWithAClearErrorAndTheConnectionKeeps
   config.replace(config.find("request_burst = "), std::string("request_burst = 200").size(),
                  "request_burst = 3");
   std::ofstream(server_dir.dir / "config.toml") << config;
-  ServerProcess process(server_dir.dir);
+  auto process = run_server(server_dir.dir);
   auto client = Client::connect(server_dir.endpoint);
   int refused = 0;
   for (int i = 0; i < 8; ++i) {
@@ -317,7 +317,7 @@ TEST(SamizdatdLimits, ARequestFloodIsRefusedWithAClearErrorAndTheConnectionKeeps
   wire::ClientMessage ping;
   ping.mutable_ping()->set_nonce(99);
   EXPECT_EQ(client->request(ping).pong().nonce(), 99u);
-  EXPECT_EQ(process.stop(), 0);
+  EXPECT_EQ(process->stop(), 0);
   if (!HasFailure()) fs::remove_all(server_dir.dir.parent_path());
 }
 

@@ -2,9 +2,6 @@
 // talks to it with a small client built from the transport and session.proto.
 #pragma once
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
@@ -29,25 +26,18 @@
 #include "crypto/e2e/prekeys.hpp"
 #include "reach/bootstrap.hpp"
 #include "samizdat/session.pb.h"
-#include "support/fork_child.hpp"
+#include "support/server_process.hpp"
+#include "support/text_file.hpp"
 #include "transport/message_channel.hpp"
 #include "transport/transport.hpp"
 #include "wire/message_codec.hpp"
-
-extern char** environ;
 
 namespace samizdat::testing {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// SAMIZDATD_WRAPPER (e.g. a script running the binary under gdb or valgrind) overrides
-// the binary for `run`, for debugging.
-inline std::string samizdatd_path() { return SAMIZDAT_BINARY_DIR "/src/cli/samizdatd"; }
-inline std::string samizdatd_run_path() {
-  const char* wrapper = std::getenv("SAMIZDATD_WRAPPER");
-  return wrapper != nullptr ? wrapper : samizdatd_path();
-}
+inline std::string samizdatd_path() { return program("samizdatd").string(); }
 
 inline fs::path make_temp_dir(const std::string& name) {
   auto base = fs::temp_directory_path() / ("samizdat-test-" + name + "-" + std::to_string(::getpid()));
@@ -56,76 +46,27 @@ inline fs::path make_temp_dir(const std::string& name) {
   return base;
 }
 
-inline std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs a program to completion; returns its exit code, stdout+stderr in `output`.
+// Runs a program to completion; returns its exit code, its stdout and stderr in `output`
+// (also written to `log`).
 inline int run_program(const std::vector<std::string>& args, std::string& output, const fs::path& log) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0)
-    throw std::runtime_error("spawn");
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  output = read_text(log);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  auto result = run_to_completion(args, std::chrono::seconds(120));
+  output = result.out + result.err;
+  (void)write_text(log, output);
+  if (result.timed_out) throw std::runtime_error(args[0] + " timed out");
+  return result.exit_code;
 }
 
-// `samizdatd run --dir DIR` as a child process.
-class ServerProcess {
- public:
-  explicit ServerProcess(fs::path dir) : dir_(std::move(dir)) { start(); }
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  void start() {
-    std::string binary = samizdatd_run_path(), run = "run", dir_flag = "--dir", dir = dir_.string();
-    std::string level = "--log-level", debug = "debug";
-    char* argv[] = {binary.data(),   level.data(), debug.data(), run.data(),
-                    dir_flag.data(), dir.data(),   nullptr};
-    auto log = (dir_ / ("server-" + std::to_string(++runs_) + ".log")).string();
-    pid_ = samizdat::testing::fork_child();
-    if (pid_ < 0) throw std::runtime_error("fork");
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 2);
-      ::execv(argv[0], argv);
-      ::_exit(127);
-    }
-    log_ = log;
-  }
-
-  // SIGTERM (or SIGINT) and wait; returns the exit code.
-  int stop(int signal = SIGTERM) {
-    ::kill(pid_, signal);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string log() const { return read_text(log_); }
-
- private:
-  fs::path dir_;
-  std::string log_;
-  pid_t pid_ = -1;
-  int runs_ = 0;
-};
+// `samizdatd --log-level debug run --dir DIR` on a directory ServerDir made, its output in
+// DIR/server-N.log (N counts the runs). SAMIZDATD_WRAPPER (e.g. a script running the binary
+// under gdb or valgrind) replaces the binary for `run`, for debugging.
+inline std::unique_ptr<ServerProcess> run_server(const fs::path& dir) {
+  static int runs = 0;
+  SamizdatdOptions options;
+  if (const char* wrapper = std::getenv("SAMIZDATD_WRAPPER")) options.run_binary = wrapper;
+  options.run_flags = {"--log-level", "debug"};
+  options.log = dir / ("server-" + std::to_string(++runs) + ".log");
+  return ServerProcess::run_existing(dir, options);
+}
 
 // A server directory made by `samizdatd init`, its bootstrap parsed.
 struct ServerDir {
@@ -136,11 +77,9 @@ struct ServerDir {
   static ServerDir create(const std::string& name) {
     ServerDir d;
     d.dir = make_temp_dir(name) / "server";
-    std::string output;
-    int code = run_program({samizdatd_path(), "init", "--dir", d.dir.string()}, output,
-                           d.dir.parent_path() / "init.log");
-    if (code != 0) throw std::runtime_error("samizdatd init failed: " + output);
-    auto parsed = reach::parse_bootstrap(read_text(d.dir / "bootstrap.txt"));
+    auto server = SamizdatdProcess::init(d.dir);
+    if (!server.ok()) throw std::runtime_error(server.error().describe());
+    auto parsed = reach::parse_bootstrap(server->bootstrap());
     if (!parsed.ok()) throw std::runtime_error(parsed.error().describe());
     d.bootstrap = *parsed;
     d.endpoint = d.bootstrap.endpoints.at(0);
