@@ -1,9 +1,10 @@
 // The obfs listener's handshake parser (and the client's reply parser): arbitrary bytes
 // fed the way the listener feeds them, wanted() bytes at a time. The first input byte
 // picks the shaping mode (low 2 bits) and, with bit 7 set, fuzzes the client's reading of
-// a server reply instead. The server key, PSK and clock are fixed, so the seeds in
-// tests/fuzz/corpus/obfs_handshake (complete client handshakes) authenticate and
-// mutations reach every step. Must never crash, hang or accept without usable keys.
+// a server reply instead. The server key, PSK and clock are fixed, so the v2-server-*
+// seeds in tests/fuzz/corpus/obfs_handshake (complete client handshakes of the current
+// format, samizdat/obfs/2) authenticate and mutations reach every step; the older seeds
+// (samizdat/obfs/1) stay as inputs. Must never crash, hang or accept without usable keys.
 #include <cstdint>
 #include <cstdlib>
 

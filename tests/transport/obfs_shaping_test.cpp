@@ -3,8 +3,12 @@
 // or fixed length anywhere in the first 64 bytes of either side's first packet.
 // The packets are exactly what dial() writes (ClientHandshake is its byte layer) and
 // what the listener answers (ServerHandshake).
+#include "transport/obfs/obfs_shaping.hpp"
+
 #include <gtest/gtest.h>
 
+#include <map>
+#include <optional>
 #include <set>
 
 #include "crypto/secret.hpp"
@@ -54,6 +58,25 @@ struct Fixture {
     EXPECT_EQ(at, wire.size());
     return {to_bytes(client->first_packet()), to_bytes(client->second_packet()),
             to_bytes(server_side.reply())};
+  }
+  // A client's first packet alone.
+  Bytes first_packet() {
+    auto client =
+        ClientHandshake::start(secrets, endpoint.server_static, endpoint.psk, nullptr, unix_millis());
+    EXPECT_TRUE(client.ok());
+    return to_bytes(client->first_packet());
+  }
+  // The salt length this endpoint's server reads at the start of `first`: what it has
+  // consumed when it first asks for the 2-byte masked record length; nullopt if it
+  // rejects the salt.
+  std::optional<std::size_t> salt_length_read(ByteView first) {
+    ServerHandshake server_side(secrets, server, endpoint.psk, unix_millis());
+    while (server_side.wanted() != 2) {
+      auto want = server_side.wanted();
+      if (server_side.consumed() + want > first.size()) return std::nullopt;
+      if (!server_side.feed(first.subspan(server_side.consumed(), want)).ok()) return std::nullopt;
+    }
+    return server_side.consumed();
   }
   crypto::X25519KeyPair server = crypto::X25519KeyPair::generate();
   Endpoint endpoint;
@@ -130,7 +153,9 @@ TEST_P(ObfsNoFixedBytes, NoOffsetOfTheFirst64BytesAndNoLengthIsFixed) {
     // Random bytes show ~250 values per offset in 1,000 samples; shaped ones >= 50.
     EXPECT_GT(first_values[k].size(), 30u) << "client first packet, offset " << k;
     EXPECT_GT(reply_values[k].size(), 200u) << "server reply, offset " << k;
-    if (k < 50) EXPECT_GT(second_values[k].size(), 200u) << "client second packet, offset " << k;
+    if (k < 50) {
+      EXPECT_GT(second_values[k].size(), 200u) << "client second packet, offset " << k;
+    }
   }
   EXPECT_GT(first_lengths.size(), 20u);
   EXPECT_GT(second_lengths.size(), 20u);
@@ -148,6 +173,44 @@ TEST(ObfsEndpoints, DifferentEndpointSecretsGiveDifferentLengthsAndJunkHandling)
   for (std::size_t i = 0; same && i < bins_a.size(); ++i) same = bins_a[i].wire_size == bins_b[i].wire_size;
   EXPECT_FALSE(same);
   EXPECT_NE(a.secrets.popcount_alphabet, b.secrets.popcount_alphabet);
+}
+
+// Issue #20 item 10: a prefix salt's length and characters follow the endpoint secret, so
+// no public rule (such as "the first character gives the length") predicts them, and a
+// rule learned on one endpoint does not carry over to another.
+TEST(ObfsEndpoints, ThePrefixSaltLengthAndAlphabetFollowTheEndpointSecret) {
+  constexpr int kSamples = 500;
+  Fixture a("prefix"), b("prefix");
+  int same_length_elsewhere = 0;
+  std::map<std::uint8_t, std::set<std::size_t>> lengths_by_first_byte;
+  std::set<std::uint8_t> characters_a, characters_b;
+  for (int i = 0; i < kSamples; ++i) {
+    auto first = a.first_packet();
+    auto length = a.salt_length_read(first);
+    ASSERT_TRUE(length.has_value());
+    ASSERT_GE(*length, kMinPrefixSalt);
+    ASSERT_LE(*length, kMaxPrefixSalt);
+    same_length_elsewhere += b.salt_length_read(first) == length;
+    lengths_by_first_byte[first[0]].insert(*length);
+    characters_a.insert(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(*length));
+    auto first_b = b.first_packet();
+    auto length_b = b.salt_length_read(first_b);
+    ASSERT_TRUE(length_b.has_value());
+    characters_b.insert(first_b.begin(), first_b.begin() + static_cast<std::ptrdiff_t>(*length_b));
+  }
+  std::cout << "another endpoint's server read the same salt length on " << same_length_elsewhere << "/"
+            << kSamples << " packets\n";
+  // Another endpoint's server reads a different length (or no salt at all) almost always.
+  EXPECT_LT(same_length_elsewhere, kSamples / 10);
+  // The first byte alone does not decide the length.
+  std::size_t first_bytes_with_several_lengths = 0;
+  for (const auto& [first_byte, lengths] : lengths_by_first_byte)
+    first_bytes_with_several_lengths += lengths.size() > 1;
+  EXPECT_GT(first_bytes_with_several_lengths, lengths_by_first_byte.size() / 2);
+  // Each endpoint writes its salts in its own 64 printable characters.
+  EXPECT_EQ(characters_a.size(), 64u);
+  EXPECT_EQ(characters_b.size(), 64u);
+  EXPECT_NE(characters_a, characters_b);
 }
 
 }  // namespace

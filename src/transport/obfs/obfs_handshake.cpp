@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::uint8_t kClientToServer = 'c';
 constexpr std::uint8_t kServerToClient = 's';
-constexpr std::string_view kConfirmLabel = "samizdat/obfs/1 confirm";
+constexpr std::string_view kConfirmLabel = "samizdat/obfs/2 confirm";
 
 struct RecordKeys {
   Key mask{};
@@ -91,11 +91,17 @@ Key confirmation(const Key& liveness, ByteView salt) {
   return crypto::blake2b<32>(liveness, {as_bytes(kConfirmLabel), salt});
 }
 
-Result<noise::HandshakeState> make_noise(Pattern pattern, noise::Role role, const Psk& psk,
+// The prologue names the shaping mode too, so Noise itself refuses a peer of another mode
+// (the record keys already differ: the mode is part of the endpoint root).
+std::string prologue(Shaping shaping) {
+  return std::string(kObfsPrologue) + " " + std::string(to_string(shaping));
+}
+
+Result<noise::HandshakeState> make_noise(Pattern pattern, Shaping shaping, noise::Role role, const Psk& psk,
                                          std::optional<crypto::X25519KeyPair> local_static,
                                          std::optional<crypto::X25519Public> remote_static) {
   auto noise_pattern = pattern == Pattern::ik_psk2 ? HandshakePattern::ik_psk2 : HandshakePattern::nk_psk2;
-  return make_handshake_state(noise_pattern, kObfsPrologue, role, psk, std::move(local_static),
+  return make_handshake_state(noise_pattern, prologue(shaping), role, psk, std::move(local_static),
                               remote_static);
 }
 
@@ -106,7 +112,7 @@ ServerHandshake::ServerHandshake(const ObfsSecrets& secrets, const crypto::X2551
                                  const Psk& psk, std::int64_t unix_ms)
     : secrets_(secrets), server_static_(server_static), psk_(psk), unix_ms_(unix_ms) {
   if (secrets_.shaping == Shaping::prefix) {
-    first_target_ = 1;
+    first_target_ = kPrefixSaltHead;
   } else {
     first_target_ = kRandomSaltSize;
     phase_ = Phase::salt_rest;
@@ -161,7 +167,7 @@ Status ServerHandshake::advance() {
   for (;;) {
     switch (phase_) {
       case Phase::salt_first: {
-        auto length = printable_salt_length(first_[0]);
+        auto length = printable_salt_length(secrets_.prefix, ByteView(first_).first(kPrefixSaltHead));
         if (!length) return fail(Errc::malformed, "the first packet does not start with a salt");
         first_target_ = *length;
         phase_ = Phase::salt_rest;
@@ -228,7 +234,8 @@ Status ServerHandshake::open_hello() {
                 "the first record does not authenticate (junk, or a stale or foreign handshake)");
   if (content->empty() || (*content)[0] > 1) return fail(Errc::malformed, "unknown handshake pattern");
   pattern_ = static_cast<Pattern>((*content)[0]);
-  auto state = make_noise(pattern_, noise::Role::responder, psk_, server_static_.clone(), std::nullopt);
+  auto state = make_noise(pattern_, secrets_.shaping, noise::Role::responder, psk_, server_static_.clone(),
+                          std::nullopt);
   if (!state.ok()) return fail(state.error().code, state.error().message);
   auto payload = state->read_message(ByteView(*content).subspan(1));
   if (!payload.ok())
@@ -280,11 +287,12 @@ Result<ClientHandshake> ClientHandshake::start(const ObfsSecrets& secrets,
   auto pattern = client_static != nullptr ? Pattern::ik_psk2 : Pattern::nk_psk2;
   std::optional<crypto::X25519KeyPair> local;
   if (client_static != nullptr) local = client_static->clone();
-  auto state = SZ_TRY(make_noise(pattern, noise::Role::initiator, psk, std::move(local), server_static));
+  auto state = SZ_TRY(
+      make_noise(pattern, secrets.shaping, noise::Role::initiator, psk, std::move(local), server_static));
   ClientHandshake handshake(secrets, std::move(state));
   handshake.epoch_ = epoch_of(unix_ms);
-  handshake.salt_ =
-      secrets.shaping == Shaping::prefix ? make_printable_salt() : crypto::random_bytes(kRandomSaltSize);
+  handshake.salt_ = secrets.shaping == Shaping::prefix ? make_printable_salt(secrets.prefix)
+                                                       : crypto::random_bytes(kRandomSaltSize);
 
   crypto::Secret<32> liveness = crypto::Secret<32>::random();
   auto message1 = SZ_TRY(handshake.noise_.write_message(liveness.view()));

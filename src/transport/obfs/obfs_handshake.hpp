@@ -6,7 +6,7 @@
 //   record_d,n(content) = (u16be L) XOR mask(d, n) || AEAD_d,n( u16be len(content) || content || zeros )
 //     mask(d, n)  = the first 2 bytes of ChaCha20(key = K(d, "len", salt), nonce = n)
 //     AEAD_d,n    = ChaCha20-Poly1305 (IETF) with key K(d, epoch, salt), nonce = n; L is its size
-// K(...) are keyed BLAKE2b subkeys of the endpoint root (PSK + server key), epoch =
+// K(...) are keyed BLAKE2b subkeys of the endpoint root (PSK + server key + shaping mode), epoch =
 // unix time / 5 min (the server accepts the previous, current and next). The Noise
 // payload of message 1 is a fresh 32-byte secret N; the confirmation is
 // BLAKE2b(key = N, label || salt). The server answers only after the confirmation, so a
@@ -27,7 +27,8 @@
 
 namespace samizdat::transport::obfs {
 
-inline constexpr std::string_view kObfsPrologue = "samizdat/obfs/1";
+// The Noise prologue is this, a space and the shaping mode's name ("samizdat/obfs/2 prefix").
+inline constexpr std::string_view kObfsPrologue = "samizdat/obfs/2";
 inline constexpr std::int64_t kEpochMillis = 5 * 60 * 1000;
 inline constexpr std::size_t kRecordTag = 16;
 inline constexpr std::size_t kMinRecord = 2 + kRecordTag;  // empty content, no padding

@@ -10,7 +10,7 @@
 namespace samizdat::transport::obfs {
 namespace {
 
-constexpr std::string_view kRootLabel = "samizdat/obfs/1 endpoint root";
+constexpr std::string_view kRootLabel = "samizdat/obfs/2 endpoint root";
 
 // A deterministic stream of words from a key (ChaCha20 keystream), for seeded choices.
 class SeededWords {
@@ -35,6 +35,20 @@ class SeededWords {
   std::size_t used_ = 8;
   std::uint64_t counter_ = 0;
 };
+
+// 64 of the byte values `allowed` admits, chosen and ordered by `words`.
+template <typename Allowed>
+std::array<std::uint8_t, 64> seeded_alphabet(SeededWords& words, Allowed allowed) {
+  std::vector<std::uint8_t> candidates;
+  for (unsigned b = 0; b < 256; ++b) {
+    if (allowed(b)) candidates.push_back(static_cast<std::uint8_t>(b));
+  }
+  for (std::size_t i = candidates.size() - 1; i > 0; --i)
+    std::swap(candidates[i], candidates[words.below(i + 1)]);
+  std::array<std::uint8_t, 64> alphabet{};
+  std::copy_n(candidates.begin(), alphabet.size(), alphabet.begin());
+  return alphabet;
+}
 
 }  // namespace
 
@@ -81,7 +95,9 @@ Key ObfsSecrets::subkey(std::string_view label, ByteView a, ByteView b) const {
 Result<ObfsSecrets> derive_obfs_secrets(const Endpoint& endpoint) {
   ObfsSecrets secrets;
   secrets.shaping = SZ_TRY(parse_shaping(endpoint.shaping));
-  secrets.root = crypto::blake2b<32>(endpoint.psk, {as_bytes(kRootLabel), endpoint.server_static});
+  // The mode by its canonical name ("" is "prefix"): two modes never share a key.
+  secrets.root = crypto::blake2b<32>(
+      endpoint.psk, {as_bytes(kRootLabel), endpoint.server_static, as_bytes(to_string(secrets.shaping))});
 
   // Record sizes: the smallest target of each still leaves room for its content, the
   // largest keeps the shaped first packet (popcount expands it by 4/3) inside one
@@ -103,12 +119,13 @@ Result<ObfsSecrets> derive_obfs_secrets(const Endpoint& endpoint) {
 
   // The popcount alphabet: 64 of the 93 byte values with at most 3 bits set, chosen and
   // ordered per endpoint. Any mix of them averages <= 3 bits per byte (Ex1 needs <= 3.4).
-  std::vector<std::uint8_t> light;
-  for (unsigned b = 0; b < 256; ++b) {
-    if (std::popcount(b) <= 3) light.push_back(static_cast<std::uint8_t>(b));
-  }
-  for (std::size_t i = light.size() - 1; i > 0; --i) std::swap(light[i], light[words.below(i + 1)]);
-  std::copy_n(light.begin(), 64, secrets.popcount_alphabet.begin());
+  secrets.popcount_alphabet = seeded_alphabet(words, [](unsigned b) { return std::popcount(b) <= 3; });
+
+  // The prefix rule: 64 of the 94 graphic ASCII characters (no space, so a salt never
+  // reads as an HTTP request line), and the key of the salt-length hash.
+  SeededWords prefix_words(seed("prefix alphabet"));
+  secrets.prefix.alphabet = seeded_alphabet(prefix_words, [](unsigned b) { return b >= 0x21 && b <= 0x7e; });
+  secrets.prefix.length_key = seed("prefix salt length");
   return secrets;
 }
 

@@ -1,8 +1,11 @@
 // ObfsSecrets: everything the obfs transport derives from an endpoint's secret (its PSK
-// and the server's static key, which only bootstrap/map holders know): the root key of
-// the handshake masking, the first-packet shaping mode, and the per-endpoint length
-// distributions and junk-handling parameters. Two endpoints with different secrets get
-// different distributions, so lengths and timings are not one global fingerprint.
+// and the server's static key, which only bootstrap/map holders know) and its shaping
+// mode: the root key of the handshake masking, the per-endpoint shaping parameters
+// (prefix alphabet and salt-length key, popcount alphabet), length distributions and
+// junk-handling parameters. Two endpoints with different secrets get different
+// distributions, so lengths and timings are not one global fingerprint. The mode is mixed
+// into the root, so a client whose mode differs from the server's never authenticates,
+// however its first bytes happen to parse.
 #pragma once
 
 #include <array>
@@ -11,6 +14,7 @@
 #include <string_view>
 
 #include "transport/endpoint.hpp"
+#include "transport/obfs/obfs_shaping.hpp"
 #include "util/bytes.hpp"
 #include "util/result.hpp"
 #include "wire/padding_policy.hpp"
@@ -42,8 +46,9 @@ struct JunkPolicy {
 };
 
 struct ObfsSecrets {
-  Key root{};  // BLAKE2b(key = PSK, label || server static key)
+  Key root{};  // BLAKE2b(key = PSK, label || server static key || shaping mode name)
   Shaping shaping = kDefaultShaping;
+  PrefixShape prefix;                                // prefix shaping: alphabet, salt-length key
   wire::PaddingPolicy hello_padding;                 // client first record (carries Noise message 1)
   wire::PaddingPolicy confirm_padding;               // client second record (liveness confirmation)
   wire::PaddingPolicy reply_padding;                 // server record (carries Noise message 2)

@@ -1,38 +1,32 @@
 #include "transport/obfs/obfs_shaping.hpp"
 
-#include <string_view>
+#include <algorithm>
 
+#include "crypto/keyed_hash.hpp"
 #include "crypto/secret.hpp"
 
 namespace samizdat::transport::obfs {
-namespace {
 
-// 64 printable characters, so a random byte's low 6 bits pick one without bias.
-constexpr std::string_view kPrintable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int printable_index(std::uint8_t c) {
-  auto at = kPrintable.find(static_cast<char>(c));
-  return at == std::string_view::npos ? -1 : static_cast<int>(at);
-}
-
-}  // namespace
-
-Bytes make_printable_salt() {
+Bytes make_printable_salt(const PrefixShape& shape) {
+  // Low 6 bits of a random byte pick one of the 64 characters without bias.
   std::array<std::uint8_t, kMaxPrefixSalt> random{};
   crypto::fill_random(random);
-  Bytes salt;
-  salt.reserve(kMaxPrefixSalt);
-  salt.push_back(static_cast<std::uint8_t>(kPrintable[random[0] & 63]));
-  auto length = *printable_salt_length(salt[0]);
-  for (std::size_t i = 1; i < length; ++i)
-    salt.push_back(static_cast<std::uint8_t>(kPrintable[random[i] & 63]));
+  Bytes salt(kMaxPrefixSalt);
+  for (std::size_t i = 0; i < salt.size(); ++i) salt[i] = shape.alphabet[random[i] & 63];
+  salt.resize(*printable_salt_length(shape, ByteView(salt).first(kPrefixSaltHead)));
   return salt;
 }
 
-std::optional<std::size_t> printable_salt_length(std::uint8_t first) {
-  int index = printable_index(first);
-  if (index < 0) return std::nullopt;
-  return kMinPrefixSalt + static_cast<std::size_t>(index % (kMaxPrefixSalt - kMinPrefixSalt + 1));
+std::optional<std::size_t> printable_salt_length(const PrefixShape& shape, ByteView head) {
+  if (head.size() != kPrefixSaltHead) return std::nullopt;
+  for (auto c : head) {
+    if (std::find(shape.alphabet.begin(), shape.alphabet.end(), c) == shape.alphabet.end())
+      return std::nullopt;
+  }
+  auto hash = crypto::blake2b<crypto::kBlake2bMinOutput>(shape.length_key, {head});
+  constexpr std::size_t kLengths = kMaxPrefixSalt - kMinPrefixSalt + 1;  // 16: a byte maps without bias
+  static_assert(256 % kLengths == 0);
+  return kMinPrefixSalt + hash[0] % kLengths;
 }
 
 std::size_t popcount_encoded_size(std::size_t raw_size) { return (raw_size + 2) / 3 * 4; }
