@@ -89,7 +89,7 @@ format-check: deps
 check-layering:
 	scripts/check-layering
 
-# Every src/ file through clang-tidy (.clang-tidy); any finding fails. CI runs it.
+# Every src/ file through clang-tidy (.clang-tidy); any finding fails.
 tidy: configure
 	scripts/tidy $(BUILD) $(JOBS)
 
