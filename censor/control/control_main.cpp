@@ -398,7 +398,9 @@ std::unique_ptr<Connection> open_client(const ClientOptions& options, Clock::tim
 std::unique_ptr<Connection> open_raw(const ClientOptions& options, Clock::time_point deadline) {
   int fd = connect_or_explain(options, deadline);
   if (fd < 0) return nullptr;
-  return std::make_unique<Connection>(fd, Key{});
+  // Connection keeps a reference to its key: one that outlives every connection.
+  static const Key kNoKey{};
+  return std::make_unique<Connection>(fd, kNoKey);
 }
 
 Clock::time_point deadline_after(double seconds) {

@@ -179,11 +179,16 @@ asio::awaitable<RaceOutcome<T>> race(asio::any_io_executor executor, std::size_t
                                      RaceHooks<T> hooks) {
   using race_detail::SteadyClock;
   auto state = std::make_shared<race_detail::State<T>>(executor, count, std::move(hooks));
-  // However this coroutine ends (decided, or its frame destroyed), the attempts still
-  // running are cancelled and never call `settle` again.
+  // Decided: the body calls end() itself. Unwinding an exception: the attempts still running
+  // are cancelled and never call `settle` again. A frame destroyed without being resumed (its
+  // io_context is going away) takes the attempts' frames, and the cancellation slots in them,
+  // with it: emitting then would touch freed frames (ASan: heap-use-after-free).
   struct EndRace {
     std::shared_ptr<race_detail::State<T>> state;
-    ~EndRace() { state->end(); }
+    int uncaught_at_start = std::uncaught_exceptions();
+    ~EndRace() {
+      if (std::uncaught_exceptions() > uncaught_at_start) state->end();
+    }
   } end_race{state};
 
   const auto began = SteadyClock::now();
