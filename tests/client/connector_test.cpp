@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "crypto/secret.hpp"
+#include "support/temp_dir.hpp"
 #include "transport/transport.hpp"
 #include "util/coro.hpp"
 
@@ -22,9 +23,7 @@ class ConnectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     crypto::ensure_initialized();
-    home_ = fs::temp_directory_path() / ("sz-connector-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(home_);
+    home_ = temp_ / "home";
     auto store = AccountStore::create({home_, std::nullopt, Durability::normal});
     ASSERT_TRUE(store.ok()) << store.error().describe();
     store_ = std::move(*store);
@@ -42,7 +41,6 @@ class ConnectorTest : public ::testing::Test {
   void TearDown() override {
     listener_->close();
     accepted_.clear();
-    fs::remove_all(home_);
   }
 
   // Two callers ask for the anonymous connection at once; returns both outcomes.
@@ -69,6 +67,7 @@ class ConnectorTest : public ::testing::Test {
   }
 
   asio::io_context io_;
+  testing::TempDir temp_{"sz-connector"};
   fs::path home_;
   std::unique_ptr<AccountStore> store_;
   NetworkConfig network_;
